@@ -1,0 +1,64 @@
+"""Activation functions and their derivatives, computed in place.
+
+Each activation is identified by an integer code so that one compiled kernel
+serves every network (no specialisation per activation). Derivatives are
+written in terms of the activation's output ``A = f(Z)``, which the forward
+pass has already computed: ``logistic' = A (1 - A)``, ``tanh' = 1 - A**2``,
+``relu' = [A > 0]``.
+"""
+
+import numpy as np
+
+from ._jit import jit
+
+IDENTITY = 0
+LOGISTIC = 1
+TANH = 2
+RELU = 3
+
+ACTIVATION_CODES = {
+    "identity": IDENTITY,
+    "logistic": LOGISTIC,
+    "tanh": TANH,
+    "relu": RELU,
+}
+
+
+@jit
+def activate(Z, code):
+    """Replace ``Z`` (n_samples, n_units) by ``f(Z)`` in place."""
+    n, m = Z.shape
+    if code == LOGISTIC:
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] = 1.0 / (1.0 + np.exp(-Z[i, j]))
+    elif code == TANH:
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] = np.tanh(Z[i, j])
+    elif code == RELU:
+        for i in range(n):
+            for j in range(m):
+                # Written so that NaN passes through: a diverging model must
+                # stay visible.
+                if Z[i, j] < 0.0:
+                    Z[i, j] = 0.0
+
+
+@jit
+def multiply_by_derivative(A, delta, code):
+    """Multiply ``delta`` in place by ``f'(Z)``, given ``A = f(Z)``."""
+    n, m = A.shape
+    if code == LOGISTIC:
+        for i in range(n):
+            for j in range(m):
+                delta[i, j] *= A[i, j] * (1.0 - A[i, j])
+    elif code == TANH:
+        for i in range(n):
+            for j in range(m):
+                delta[i, j] *= 1.0 - A[i, j] * A[i, j]
+    elif code == RELU:
+        for i in range(n):
+            for j in range(m):
+                if A[i, j] == 0.0:
+                    delta[i, j] = 0.0

@@ -1,0 +1,178 @@
+"""Whole-network kernels: backprop on a batch, a fused epoch, prediction.
+
+A network is described by ``units`` (units per layer, input and output
+included), ``offsets`` (see ``_layout.parameter_offsets``), the activation
+codes of the hidden and output layers, and ``blas_min``: a layer uses BLAS
+when ``fan_in * fan_out >= blas_min``, hand-written loops otherwise.
+
+Workspaces are allocated by the caller once per fit: ``acts`` and ``deltas``
+hold one (batch_capacity, units[l]) block per layer (see
+``_layout.layer_view``), ``Y_batch`` (batch_capacity, n_outputs) and
+``w_batch`` (batch_capacity,) the gathered targets and sample weights. No
+kernel here allocates inside its mini-batch loop.
+"""
+
+import numpy as np
+
+from ._activations import multiply_by_derivative
+from ._dense import dense_backward, dense_forward, dense_gradient
+from ._jit import jit
+from ._layout import coef_view, intercept_view, layer_view
+from ._loss import squared_error, squared_error_delta
+from ._optimizers import optimizer_step
+
+
+@jit
+def forward(params, units, offsets, codes, blas_min, acts, n_rows):
+    """Fill every layer's activations; ``acts``' layer 0 holds the input."""
+    n_weight_layers = units.shape[0] - 1
+    for layer in range(n_weight_layers):
+        W = coef_view(params, units, offsets, layer)
+        dense_forward(
+            layer_view(acts, units, layer, n_rows),
+            W,
+            intercept_view(params, units, offsets, layer),
+            layer_view(acts, units, layer + 1, n_rows),
+            codes[layer],
+            W.size >= blas_min,
+        )
+
+
+@jit
+def backprop(params, grad, units, offsets, codes, blas_min, alpha, acts,
+             deltas, Y, w, n_rows):
+    """Loss and gradient of one batch whose input is in ``acts``' layer 0.
+
+    Runs the forward pass, writes the gradient of the batch's loss (with its
+    L2 term) with respect to every parameter into ``grad`` (same layout as
+    ``params``) and returns the loss. ``codes[l]`` is the activation of layer
+    ``l + 1``. A batch whose weights sum to zero contributes nothing: its
+    gradient is zero and its loss is 0.
+    """
+    L = units.shape[0] - 1
+    weight_sum = 0.0
+    for i in range(n_rows):
+        weight_sum += w[i]
+    if weight_sum == 0.0:
+        grad[:] = 0.0
+        return 0.0
+    forward(params, units, offsets, codes, blas_min, acts, n_rows)
+    P = layer_view(acts, units, L, n_rows)
+    loss = squared_error(P, Y, w)
+    squared_norm = 0.0
+    for i in range(offsets[L]):
+        squared_norm += params[i] * params[i]
+    loss += 0.5 * alpha * squared_norm / weight_sum
+
+    # Output layer: dLoss/dZ = w (P - Y) * f'(Z). scikit-learn omits f'
+    # because it only pairs the identity output with squared error; any other
+    # output activation needs it.
+    delta = layer_view(deltas, units, L, n_rows)
+    squared_error_delta(P, Y, w, delta)
+    multiply_by_derivative(P, delta, codes[L - 1])
+    for layer in range(L - 1, -1, -1):
+        W = coef_view(params, units, offsets, layer)
+        use_blas = W.size >= blas_min
+        delta = layer_view(deltas, units, layer + 1, n_rows)
+        A_prev = layer_view(acts, units, layer, n_rows)
+        dense_gradient(
+            A_prev,
+            delta,
+            W,
+            alpha,
+            weight_sum,
+            coef_view(grad, units, offsets, layer),
+            intercept_view(grad, units, offsets, layer),
+            use_blas,
+        )
+        if layer > 0:
+            dense_backward(
+                delta,
+                W,
+                A_prev,
+                codes[layer - 1],
+                layer_view(deltas, units, layer, n_rows),
+                use_blas,
+            )
+    return loss
+
+
+@jit
+def gather_rows(X, Y, sample_weight, order, start, n_rows, units, acts,
+                Y_batch, w_batch):
+    """Copy rows ``order[start:start + n_rows]`` into the batch workspace."""
+    A0 = layer_view(acts, units, 0, n_rows)
+    for r in range(n_rows):
+        src = order[start + r]
+        for k in range(X.shape[1]):
+            A0[r, k] = X[src, k]
+        for j in range(Y.shape[1]):
+            Y_batch[r, j] = Y[src, j]
+        w_batch[r] = sample_weight[src]
+
+
+@jit
+def run_epoch(X, Y, sample_weight, order, batch_size, params, grad, units,
+              offsets, codes, blas_min, alpha, acts, deltas, Y_batch, w_batch,
+              solver, state, step, hyper):
+    """Train on every mini-batch of one epoch; return the summed batch loss.
+
+    Mini-batches are consecutive slices of ``order`` (the sample permutation)
+    of ``batch_size`` rows, the last one possibly shorter. For each: gather,
+    forward, backward, one optimizer update (numbered from ``step + 1``).
+    Returns the sum over batches of ``batch_loss * batch_rows``, as
+    scikit-learn accumulates it, and the number of the last update done
+    (a batch whose weights sum to zero is skipped and does not count).
+    """
+    n = order.shape[0]
+    total = 0.0
+    n_batches = (n + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        stop = min(start + batch_size, n)
+        n_rows = stop - start
+        gather_rows(X, Y, sample_weight, order, start, n_rows, units, acts,
+                    Y_batch, w_batch)
+        if w_batch[:n_rows].sum() == 0.0:
+            continue  # a batch of zero weight contributes nothing
+        loss = backprop(params, grad, units, offsets, codes, blas_min, alpha,
+                        acts, deltas, Y_batch[:n_rows], w_batch[:n_rows],
+                        n_rows)
+        total += loss * n_rows
+        step += 1
+        optimizer_step(solver, params, grad, state, step, hyper)
+    return total, step
+
+
+@jit
+def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
+    """Write the network's output for every row of ``X`` into ``out``.
+
+    Rows go through the network ``chunk_rows`` at a time, between two
+    workspaces allocated once per call.
+    """
+    n = X.shape[0]
+    L = units.shape[0] - 1
+    width = units.max()
+    buffers = np.empty((2, chunk_rows * width), dtype=params.dtype)
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        n_rows = stop - start
+        A_prev = X[start:stop]
+        for layer in range(L):
+            W = coef_view(params, units, offsets, layer)
+            if layer == L - 1:
+                A = out[start:stop]
+            else:
+                A = buffers[layer % 2, : n_rows * units[layer + 1]].reshape(
+                    n_rows, units[layer + 1]
+                )
+            dense_forward(
+                A_prev,
+                W,
+                intercept_view(params, units, offsets, layer),
+                A,
+                codes[layer],
+                W.size >= blas_min,
+            )
+            A_prev = A

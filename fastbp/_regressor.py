@@ -1,0 +1,581 @@
+"""``BackpropRegressor``: a multilayer perceptron trained by backpropagation.
+
+The estimator validates input and parameters and owns the epoch loop
+(shuffling, stopping, verbose output, divergence and Ctrl-C handling); one
+compiled call (``_network.run_epoch``) trains on all mini-batches of an epoch.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, shuffle
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._activations import ACTIVATION_CODES
+from ._layout import pack_parameters, parameter_offsets, parameter_views
+from ._network import predict as predict_kernel
+from ._network import run_epoch
+from ._optimizers import SOLVER_CODES, optimizer_hyperparameters
+
+# A layer with fan_in * fan_out at least this large uses BLAS, smaller ones
+# hand-written loops.
+BLAS_MIN_SIZE = 4096
+# Rows per chunk when predicting: bounds the workspace, keeps it in cache.
+PREDICT_CHUNK_ROWS = 1024
+
+_NOT_YET = "{what} is not implemented yet in fastbp; it is planned."
+
+
+class BackpropRegressor(RegressorMixin, BaseEstimator):
+    """Multilayer perceptron regressor trained by backpropagation.
+
+    The parameters, their defaults and their meaning are those of
+    scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`, except that
+    ``hidden_layer_sizes`` comes first (``BackpropRegressor((50, 50))``) and
+    that the output layer's activation can be chosen (``out_activation``).
+    Given the same initial weights and hyper-parameters, both estimators
+    compute the same weights.
+
+    Each epoch runs as one compiled call over all its mini-batches. float32
+    input is trained and predicted in float32, any other input in float64.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Number of units of each hidden layer. ``()`` gives a network with no
+        hidden layer: one neuron per output.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Loss minimised: half the squared error averaged over samples and
+        outputs. 'poisson' is not implemented yet.
+    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+        Weight optimizer. 'lbfgs' is not implemented yet.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty ``0.5 * alpha * ||W||^2 / batch_samples``.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; 'auto' is ``min(200, n_samples)``. Larger than
+        n_samples is clipped, with a warning.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of 'sgd'. Only 'constant' is implemented yet.
+    learning_rate_init : float, default=0.001
+        Step size of 'sgd' and 'adam'.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Whether to shuffle the samples at every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the shuffling. Pass an int for
+        reproducible results.
+    tol : float, default=1e-4
+        Training stops when the loss has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs.
+    verbose : bool, default=False
+        Print the loss after every epoch.
+    warm_start : bool, default=False
+        When True, ``fit`` starts from the current ``coefs_`` and
+        ``intercepts_``. Weights assigned to these attributes are where the
+        next fit starts, which is how a hand calculation is reproduced.
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+    early_stopping : bool, default=False
+        Not implemented yet.
+    validation_fraction : float, default=0.1
+        Fraction of the data held out when ``early_stopping=True``.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    n_iter_no_change : int, default=10
+        Epochs without improvement of ``tol`` before training stops.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+    out_activation : {'identity', 'logistic', 'tanh', 'relu'}, \
+            default='identity'
+        Activation of the output layer. With a non-identity output, the
+        output error includes the activation's derivative.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray of shape (fan_in, fan_out)
+        Weight matrix of each layer (views into one flat buffer).
+    intercepts_ : list of ndarray of shape (fan_out,)
+        Bias vector of each layer.
+    loss_ : float
+        Training loss of the last epoch.
+    loss_curve_ : list of float
+        Training loss of every epoch.
+    best_loss_ : float
+        Lowest training loss reached.
+    n_iter_ : int
+        Number of epochs run by the last call to fit or partial_fit.
+    t_ : int
+        Number of training samples seen, over all calls.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Activation of the output layer.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when X has string column names.
+    validation_scores_ : None
+        Reserved for early stopping.
+    best_validation_score_ : None
+        Reserved for early stopping.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The scikit-learn estimator whose
+        interface and arithmetic fastbp follows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastbp import BackpropRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 3))
+    >>> y = X[:, 0] - 2 * X[:, 1] * X[:, 2]
+    >>> model = BackpropRegressor((32,), max_iter=300, random_state=0).fit(X, y)
+    >>> model.predict(X[:2]).shape
+    (2,)
+    >>> bool(model.score(X, y) > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATION_CODES))],
+        "loss": [StrOptions({"squared_error", "poisson"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "out_activation": [StrOptions(set(ACTIVATION_CODES))],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        out_activation="identity",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.out_activation = out_activation
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y) for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training input. float32 stays float32; anything else becomes
+            float64.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights of the loss; None gives equal
+            weights.
+
+        Returns
+        -------
+        self : BackpropRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch over (X, y), continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training input.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights.
+
+        Returns
+        -------
+        self : BackpropRegressor
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _check_implemented(self):
+        if self.solver == "lbfgs":
+            raise NotImplementedError(_NOT_YET.format(what="solver='lbfgs'"))
+        if self.learning_rate != "constant":
+            raise NotImplementedError(
+                _NOT_YET.format(what=f"learning_rate={self.learning_rate!r}")
+            )
+        if self.early_stopping:
+            raise NotImplementedError(_NOT_YET.format(what="early_stopping=True"))
+        if self.loss != "squared_error":
+            raise NotImplementedError(_NOT_YET.format(what=f"loss={self.loss!r}"))
+
+    def _layer_units(self, n_features, n_outputs):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if np.iterable(sizes) else [sizes]
+        for size in sizes:
+            if not isinstance(size, Integral | np.integer) or size < 1:
+                raise ValueError(
+                    "hidden_layer_sizes must contain positive integers, got "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+        return [n_features, *(int(s) for s in sizes), n_outputs]
+
+    def _validate_training_data(self, X, y, sample_weight, reset):
+        dtype = (np.float32, np.float64)
+        if not reset:
+            dtype = self._params.dtype
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=dtype,
+            order="C",
+            multi_output=True,
+            y_numeric=True,
+        )
+        Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=X.dtype)
+        if sample_weight is None:
+            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+        else:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        return X, Y, np.ascontiguousarray(sample_weight)
+
+    def _fit(self, X, y, sample_weight, incremental):
+        self._validate_params()
+        self._check_implemented()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        if not first_pass:
+            self._sync_parameters()
+        X, Y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, reset=first_pass
+        )
+        n_samples, n_features = X.shape
+        units = self._layer_units(n_features, Y.shape[1])
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(units, X.dtype, random_state)
+        elif list(self._units) != units:
+            raise ValueError(
+                f"The network has layer sizes {list(self._units)} but the data "
+                f"and hidden_layer_sizes give {units}: a warm start or "
+                "partial_fit needs the same number of features, hidden units "
+                "and outputs."
+            )
+        if not incremental or not hasattr(self, "_optimizer_state"):
+            self._optimizer_state = np.zeros((2, self._params.size), X.dtype)
+            self._optimizer_step = 0
+        self._train(X, Y, sample_weight, random_state, incremental)
+        return self
+
+    def _initialize(self, units, dtype, random_state):
+        """Draw Glorot-uniform weights exactly as scikit-learn does."""
+        self._units = np.asarray(units, dtype=np.int64)
+        self._offsets = parameter_offsets(units)
+        self.n_layers_ = len(units)
+        self.n_outputs_ = units[-1]
+        self.out_activation_ = self.out_activation
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        coefs, intercepts = [], []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(random_state.uniform(-bound, bound, fan_out))
+        self._set_parameters(pack_parameters(coefs, intercepts, dtype))
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self._no_improvement_count = 0
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+
+    def _set_parameters(self, params):
+        self._params = params
+        self.coefs_, self.intercepts_ = parameter_views(
+            params, self._units, self._offsets
+        )
+
+    def _sync_parameters(self):
+        """Make the flat buffer hold the weights in ``coefs_``/``intercepts_``.
+
+        They are views into the buffer unless the user assigned new arrays
+        (to start a warm fit from chosen weights) or the estimator was
+        unpickled; then they are copied into a fresh buffer.
+        """
+        params = getattr(self, "_params", None)
+        if params is not None and _are_views(
+            self.coefs_ + self.intercepts_, params, self._units, self._offsets
+        ):
+            return
+        units = [np.shape(self.coefs_[0])[0]] + [np.shape(c)[1] for c in self.coefs_]
+        expected = [(i, o) for i, o in zip(units[:-1], units[1:])]
+        if [np.shape(c) for c in self.coefs_] != expected or [
+            np.shape(b) for b in self.intercepts_
+        ] != [(o,) for o in units[1:]]:
+            raise ValueError(
+                "coefs_ and intercepts_ do not describe a network: expected "
+                f"coefs_ of shapes {expected} and intercepts_ of shapes "
+                f"{[(o,) for o in units[1:]]}."
+            )
+        dtype = params.dtype if params is not None else np.float64
+        self._units = np.asarray(units, dtype=np.int64)
+        self._offsets = parameter_offsets(units)
+        self._set_parameters(pack_parameters(self.coefs_, self.intercepts_, dtype))
+
+    def _codes(self):
+        hidden = ACTIVATION_CODES[self.activation]
+        codes = [hidden] * (len(self._units) - 1)
+        codes[-1] = ACTIVATION_CODES[self.out_activation_]
+        return np.asarray(codes, dtype=np.int64)
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the number of "
+                f"samples ({n_samples}); it is clipped to {n_samples}."
+            )
+        return int(min(self.batch_size, n_samples))
+
+    def _train(self, X, Y, sample_weight, random_state, incremental):
+        """The epoch loop: one compiled call per epoch."""
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        units, offsets, codes = self._units, self._offsets, self._codes()
+        dtype = self._params.dtype
+        acts = np.empty(batch_size * units.sum(), dtype)
+        deltas = np.empty_like(acts)
+        Y_batch = np.empty((batch_size, units[-1]), dtype)
+        w_batch = np.empty(batch_size, dtype)
+        grad = np.empty_like(self._params)
+        solver = SOLVER_CODES[self.solver]
+        hyper = optimizer_hyperparameters(
+            self.learning_rate_init,
+            self.momentum,
+            self.nesterovs_momentum,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+        )
+        # The state of the last finished epoch, restored on divergence or
+        # interruption.
+        saved_params = self._params.copy()
+        saved_state = self._optimizer_state.copy()
+        order = np.arange(n_samples)
+        self.n_iter_ = 0
+        in_epoch = False
+        try:
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    order = shuffle(order, random_state=random_state)
+                in_epoch = True
+                total, step = run_epoch(
+                    X, Y, sample_weight, order, batch_size, self._params, grad,
+                    units, offsets, codes, BLAS_MIN_SIZE, self.alpha, acts,
+                    deltas, Y_batch, w_batch, solver, self._optimizer_state,
+                    self._optimizer_step, hyper,
+                )  # fmt: skip
+                loss = total / n_samples
+                if not (np.isfinite(loss) and np.isfinite(self._params).all()):
+                    self._restore(saved_params, saved_state)
+                    in_epoch = False
+                    raise ValueError(
+                        f"Training diverged: the loss became {loss} at epoch "
+                        f"{self.n_iter_ + 1}; the weights of the last finite "
+                        f"epoch ({self.n_iter_}) were kept. Scale the data "
+                        "(e.g. with StandardScaler) or lower learning_rate_init."
+                    )
+                self._optimizer_step = step
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_ = loss
+                self.loss_curve_.append(loss)
+                saved_params[:] = self._params
+                saved_state[:] = self._optimizer_state
+                in_epoch = False
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+                if self._no_improvement(loss):
+                    if self.verbose:
+                        print(
+                            f"Training loss did not improve more than "
+                            f"tol={self.tol:f} for {self.n_iter_no_change} "
+                            "consecutive epochs. Stopping."
+                        )
+                    break
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations "
+                        f"({self.max_iter}) reached and the optimization "
+                        "hasn't converged yet.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            if in_epoch:
+                self._restore(saved_params, saved_state)
+            warnings.warn(
+                f"Training interrupted by user after {self.n_iter_} epochs; "
+                "the weights of the last finished epoch were kept."
+            )
+
+    def _restore(self, params, state):
+        self._params[:] = params
+        self._optimizer_state[:] = state
+
+    def _no_improvement(self, loss):
+        """Track the best loss; True when training should stop."""
+        if loss > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+        return self._no_improvement_count > self.n_iter_no_change
+
+    # -------------------------------------------------------------- predict
+
+    def predict(self, X):
+        """Predict with the trained network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input; computed in the dtype of the network's weights.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        check_is_fitted(self, "coefs_")
+        self._sync_parameters()
+        X = validate_data(
+            self, X, reset=False, dtype=self._params.dtype, order="C"
+        )
+        out = np.empty((X.shape[0], self._units[-1]), dtype=self._params.dtype)
+        chunk_rows = max(1, min(PREDICT_CHUNK_ROWS, X.shape[0]))
+        predict_kernel(
+            X, self._params, self._units, self._offsets, self._codes(),
+            BLAS_MIN_SIZE, chunk_rows, out,
+        )  # fmt: skip
+        return out.ravel() if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _are_views(arrays, params, units, offsets):
+    """True when ``arrays`` are exactly the layout's views into ``params``."""
+    coefs, intercepts = parameter_views(params, units, offsets)
+    expected = coefs + intercepts
+    if len(arrays) != len(expected):
+        return False
+    return all(
+        isinstance(a, np.ndarray)
+        and a.base is params
+        and a.shape == e.shape
+        and a.ctypes.data == e.ctypes.data
+        for a, e in zip(arrays, expected)
+    )

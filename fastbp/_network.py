@@ -176,3 +176,39 @@ def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
                 W.size >= blas_min,
             )
             A_prev = A
+
+
+def loss_and_gradient(params, X, Y, sample_weight, units, offsets, codes,
+                      alpha, blas_min):
+    """Loss and gradient over all of (X, Y), as one batch.
+
+    Allocates the workspaces and runs :func:`backprop` on every row; for
+    full-batch optimizers and gradient checks.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_params,)
+    X : ndarray of shape (n_samples, n_features), C-contiguous
+    Y : ndarray of shape (n_samples, n_outputs), C-contiguous
+    sample_weight : ndarray of shape (n_samples,)
+    units, offsets, codes : ndarray of int64
+        The network, as described in this module's docstring.
+    alpha : float
+    blas_min : int
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape (n_params,)
+    """
+    n_samples = X.shape[0]
+    acts = np.empty(n_samples * units.sum(), params.dtype)
+    deltas = np.empty_like(acts)
+    Y_batch = np.empty_like(Y)
+    w_batch = np.empty_like(sample_weight)
+    grad = np.empty_like(params)
+    gather_rows(X, Y, sample_weight, np.arange(n_samples), 0, n_samples, units,
+                acts, Y_batch, w_batch)
+    loss = backprop(params, grad, units, offsets, codes, blas_min, alpha, acts,
+                    deltas, Y_batch, w_batch, n_samples)
+    return loss, grad

@@ -3,7 +3,7 @@
 Every kernel is compiled with :func:`jit`, so that the policy is the same
 everywhere:
 
-- ``nopython`` mode, compiled when first called and cached on disk
+- nopython mode (``numba.njit``), compiled when first called and cached on disk
   (``cache=True``), so that a new process does not pay the compile time again;
 - ``nogil=True``, so that threads (e.g. joblib's threading backend) can train
   several models at once;
@@ -35,7 +35,6 @@ def jit(function=None, **options):
     dispatcher : numba.core.registry.CPUDispatcher or callable
     """
     policy = {
-        "nopython": True,
         "cache": True,
         "nogil": True,
         "error_model": "numpy",

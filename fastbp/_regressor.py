@@ -311,7 +311,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         return [n_features, *(int(s) for s in sizes), n_outputs]
 
     def _validate_training_data(self, X, y, sample_weight, reset):
-        dtype = (np.float32, np.float64)
+        dtype = (np.float64, np.float32)
         if not reset:
             dtype = self._params.dtype
         X, y = validate_data(

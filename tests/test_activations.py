@@ -1,0 +1,63 @@
+"""Tests of fastbp._activations against the NumPy references in naive.py."""
+
+import numpy as np
+import pytest
+
+from fastbp._activations import ACTIVATION_CODES, activate, multiply_by_derivative
+
+import naive
+
+DTYPES = [np.float32, np.float64]
+NAMES = ["identity", "logistic", "tanh", "relu"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_activate_matches_reference(dtype, name):
+    """activate writes f(Z) over Z."""
+    rng = np.random.default_rng(0)
+    Z = (3 * rng.standard_normal((7, 5))).astype(dtype)
+    expected = naive.activate(Z.astype(np.float64), name)
+    activate(Z, ACTIVATION_CODES[name])
+    assert Z.dtype == dtype
+    naive.assert_close(Z, expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_multiply_by_derivative_matches_reference(dtype, name):
+    """multiply_by_derivative scales delta by f'(Z), computed from A = f(Z)."""
+    rng = np.random.default_rng(1)
+    A = naive.activate(3 * rng.standard_normal((7, 5)), name).astype(dtype)
+    delta = rng.standard_normal((7, 5)).astype(dtype)
+    A_before = A.copy()
+    expected = delta.astype(np.float64) * naive.derivative(A.astype(np.float64), name)
+    multiply_by_derivative(A, delta, ACTIVATION_CODES[name])
+    naive.assert_close(delta, expected, dtype)
+    np.testing.assert_array_equal(A, A_before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_derivative_is_zero_where_output_is_zero(dtype):
+    """relu's derivative is 0 where A == 0 and 1 elsewhere."""
+    A = np.array([[0.0, 0.5, 0.0], [2.0, 0.0, 1e-30]], dtype=dtype)
+    delta = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=dtype)
+    multiply_by_derivative(A, delta, ACTIVATION_CODES["relu"])
+    np.testing.assert_array_equal(delta, [[0.0, 2.0, 0.0], [4.0, 0.0, 6.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_activate_passes_nan_through(dtype, name):
+    """A NaN input stays NaN (a diverging model must stay visible)."""
+    Z = np.array([[np.nan, -1.0], [1.0, np.nan]], dtype=dtype)
+    activate(Z, ACTIVATION_CODES[name])
+    assert np.isnan(Z[0, 0]) and np.isnan(Z[1, 1])
+    assert not np.isnan(Z[0, 1]) and not np.isnan(Z[1, 0])
+
+
+def test_relu_activate_hand_worked():
+    """relu zeroes negative values and keeps the others."""
+    Z = np.array([[-2.0, -0.0, 0.0, 3.0]])
+    activate(Z, ACTIVATION_CODES["relu"])
+    np.testing.assert_array_equal(Z, [[0.0, 0.0, 0.0, 3.0]])

@@ -1,0 +1,51 @@
+"""Tests of fastbp._loss against the NumPy references in naive.py."""
+
+import naive
+import numpy as np
+import pytest
+
+from fastbp._loss import squared_error, squared_error_delta
+
+DTYPES = [np.float32, np.float64]
+
+
+def _data(dtype, n_outputs, weights):
+    rng = np.random.default_rng(n_outputs)
+    P = rng.standard_normal((9, n_outputs)).astype(dtype)
+    Y = rng.standard_normal((9, n_outputs)).astype(dtype)
+    if weights == "unit":
+        w = np.ones(9, dtype=dtype)
+    else:
+        w = rng.uniform(0, 3, 9).astype(dtype)
+        w[[2, 5]] = 0.0
+    return P, Y, w
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("weights", ["unit", "random"])
+def test_squared_error_matches_reference(dtype, n_outputs, weights):
+    """squared_error is half the weighted mean of the per-sample mean squared error."""
+    P, Y, w = _data(dtype, n_outputs, weights)
+    expected = naive.squared_error(*(a.astype(np.float64) for a in (P, Y, w)))
+    naive.assert_close(squared_error(P, Y, w), expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("weights", ["unit", "random"])
+def test_squared_error_delta_matches_reference(dtype, n_outputs, weights):
+    """squared_error_delta writes w_i (P_ij - Y_ij) into delta."""
+    P, Y, w = _data(dtype, n_outputs, weights)
+    expected = naive.squared_error_delta(*(a.astype(np.float64) for a in (P, Y, w)))
+    delta = np.full_like(P, np.nan)
+    squared_error_delta(P, Y, w, delta)
+    naive.assert_close(delta, expected, dtype)
+
+
+def test_squared_error_hand_worked():
+    """Per-sample mean squared errors 1 and 10, weights 1 and 3: 0.5 * 31 / 4."""
+    P = np.array([[1.0, 0.0], [2.0, 4.0]])
+    Y = np.array([[0.0, 1.0], [0.0, 0.0]])
+    w = np.array([1.0, 3.0])
+    assert squared_error(P, Y, w) == pytest.approx(0.5 * (1.0 + 3.0 * 10.0) / 4.0)

@@ -1,0 +1,90 @@
+"""The backward pass against finite differences of the loss.
+
+The compiled gradient follows scikit-learn's convention: the output delta is
+not divided by n_outputs, so the gradient is that of
+
+    J = 0.5 * sum_i w_i ||P_i - Y_i||^2 / sum_i w_i + 0.5 * alpha * ||W||^2 / sum_i w_i
+
+which is the reported loss with its data term multiplied by n_outputs (the
+same for one output). J is computed here by a plain NumPy forward pass.
+"""
+
+import numpy as np
+import pytest
+
+from fastbp._activations import ACTIVATION_CODES
+from fastbp._layout import parameter_offsets, parameter_views
+from fastbp._network import loss_and_gradient
+
+FUNCTIONS = {
+    "identity": lambda z: z,
+    "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+}
+
+
+def objective(params, X, Y, w, units, offsets, hidden, out, alpha):
+    """J (see the module docstring) by a NumPy forward pass."""
+    coefs, intercepts = parameter_views(params, units, offsets)
+    A = X
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        last = layer == len(coefs) - 1
+        A = FUNCTIONS[out if last else hidden](A @ W + b)
+    data = 0.5 * np.sum(w * np.sum((A - Y) ** 2, axis=1)) / w.sum()
+    penalty = 0.5 * alpha * sum(np.sum(W**2) for W in coefs) / w.sum()
+    return data + penalty, data / Y.shape[1] + penalty
+
+
+def central_difference(f, x, h=1e-4):
+    """Fourth-order central differences of f at x, one coordinate at a time."""
+    grad = np.empty_like(x)
+    for k in range(x.size):
+        shifted = []
+        for step in (2 * h, h, -h, -2 * h):
+            x_k = x.copy()
+            x_k[k] += step
+            shifted.append(f(x_k))
+        grad[k] = (-shifted[0] + 8 * shifted[1] - 8 * shifted[2] + shifted[3]) / (
+            12 * h
+        )
+    return grad
+
+
+@pytest.mark.parametrize("n_hidden_layers", [0, 1, 2, 3])
+@pytest.mark.parametrize("hidden", sorted(FUNCTIONS))
+@pytest.mark.parametrize("out", sorted(FUNCTIONS))
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("blas_min", [0, 10**9])
+def test_gradient_matches_finite_differences(
+    n_hidden_layers, hidden, out, n_outputs, blas_min
+):
+    """Max relative error <= 1e-6 in float64, every activation pairing."""
+    rng = np.random.RandomState(n_hidden_layers * 7 + n_outputs)
+    n_samples, n_features = 13, 4
+    units = np.array([n_features, *[5, 6, 3][:n_hidden_layers], n_outputs])
+    offsets = parameter_offsets(units)
+    params = rng.uniform(-0.8, 0.8, offsets[-1])
+    X = rng.normal(size=(n_samples, n_features))
+    Y = rng.normal(size=(n_samples, n_outputs))
+    w = rng.uniform(0.5, 2.0, n_samples)
+    alpha = 0.3
+    codes = np.full(len(units) - 1, ACTIVATION_CODES[hidden], dtype=np.int64)
+    codes[-1] = ACTIVATION_CODES[out]
+
+    loss, grad = loss_and_gradient(
+        params, X, Y, w, units, offsets, codes, alpha, blas_min
+    )
+
+    def J(p):
+        return objective(p, X, Y, w, units, offsets, hidden, out, alpha)[0]
+
+    numeric = central_difference(J, params)
+    # Relative error, except below 1e-5 where the finite differences' own
+    # rounding noise (~1e-12 here) would dominate: there the error is taken
+    # relative to 1e-5, i.e. an absolute error of at most 1e-11 is required.
+    scale = np.maximum(np.abs(numeric), np.abs(grad))
+    relative = np.abs(grad - numeric) / np.maximum(scale, 1e-5)
+    assert relative.max() <= 1e-6
+    reported = objective(params, X, Y, w, units, offsets, hidden, out, alpha)[1]
+    assert loss == pytest.approx(reported, rel=1e-12)

@@ -1,0 +1,153 @@
+"""From equal initial weights, fastbp computes scikit-learn's weights.
+
+Both estimators start from the same weights and see the same mini-batches
+(shuffle=False, or the same random_state); after 5 epochs their weights,
+intercepts and loss curves agree to a relative 1e-9 in float64.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.neural_network import MLPRegressor
+
+from fastbp import BackpropRegressor
+
+EPOCHS = 5
+RTOL = 1e-9
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
+def make_data(n_samples=103, n_features=5, n_outputs=1, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    Y = np.column_stack(
+        [np.sin(X[:, j % n_features]) + 0.1 * X.sum(axis=1) for j in range(n_outputs)]
+    )
+    return X, (Y.ravel() if n_outputs == 1 else Y)
+
+
+def initial_weights(units, seed):
+    rng = np.random.RandomState(seed)
+    coefs = [rng.uniform(-0.5, 0.5, (i, o)) for i, o in zip(units[:-1], units[1:])]
+    intercepts = [rng.uniform(-0.5, 0.5, o) for o in units[1:]]
+    return coefs, intercepts
+
+
+def train_from(estimator, weights, X, y):
+    """Build the network, set the weights, then train EPOCHS epochs from them."""
+    estimator.set_params(max_iter=1, warm_start=True).fit(X, y)
+    coefs, intercepts = weights
+    estimator.coefs_ = [c.copy() for c in coefs]
+    estimator.intercepts_ = [b.copy() for b in intercepts]
+    n_before = len(estimator.loss_curve_)
+    estimator.set_params(max_iter=EPOCHS).fit(X, y)
+    return estimator, estimator.loss_curve_[n_before:]
+
+
+def assert_same_training(fast, fast_curve, reference, reference_curve):
+    assert len(fast_curve) == len(reference_curve) == EPOCHS
+    assert_allclose(fast_curve, reference_curve, rtol=RTOL, atol=0)
+    for ours, theirs in zip(fast.coefs_, reference.coefs_):
+        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+    for ours, theirs in zip(fast.intercepts_, reference.intercepts_):
+        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+    assert fast.t_ == reference.t_
+
+
+CASES = {
+    "sgd": dict(solver="sgd", momentum=0.0, learning_rate_init=0.05),
+    "sgd-momentum": dict(
+        solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.01
+    ),
+    "sgd-nesterov": dict(
+        solver="sgd", momentum=0.9, nesterovs_momentum=True, learning_rate_init=0.01
+    ),
+    "adam": dict(solver="adam", learning_rate_init=0.01),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_same_weights_as_mlpregressor(case, activation, n_outputs):
+    """Each solver and hidden activation, alpha > 0, batch not dividing n."""
+    X, y = make_data(n_outputs=n_outputs)
+    params = dict(
+        hidden_layer_sizes=(7, 4),
+        activation=activation,
+        alpha=1e-3,
+        batch_size=20,
+        shuffle=False,
+        **CASES[case],
+    )
+    weights = initial_weights([X.shape[1], 7, 4, n_outputs], seed=1)
+    fast, fast_curve = train_from(BackpropRegressor(**params), weights, X, y)
+    ref, ref_curve = train_from(MLPRegressor(**params), weights, X, y)
+    assert_same_training(fast, fast_curve, ref, ref_curve)
+
+
+@pytest.mark.parametrize("hidden_layer_sizes", [(), (12,), (64, 80)])
+def test_same_initialisation_and_shuffling(hidden_layer_sizes):
+    """The same random_state draws the same weights and the same batches.
+
+    The (64, 80) network also runs fastbp's BLAS path.
+    """
+    X, y = make_data(n_samples=250)
+    params = dict(
+        hidden_layer_sizes=hidden_layer_sizes,
+        random_state=3,
+        max_iter=EPOCHS,
+        batch_size=64,
+    )
+    fast = BackpropRegressor(**params).fit(X, y)
+    ref = MLPRegressor(**params).fit(X, y)
+    assert_same_training(fast, fast.loss_curve_, ref, ref.loss_curve_)
+    assert_allclose(fast.predict(X), ref.predict(X), rtol=RTOL, atol=1e-12)
+
+
+def test_same_stopping_on_training_loss():
+    """tol and n_iter_no_change stop training at the same epoch."""
+    X, y = make_data()
+    params = dict(
+        hidden_layer_sizes=(10,),
+        solver="sgd",
+        learning_rate_init=0.001,
+        tol=0.01,
+        n_iter_no_change=2,
+        random_state=0,
+        max_iter=200,
+    )
+    fast = BackpropRegressor(**params).fit(X, y)
+    ref = MLPRegressor(**params).fit(X, y)
+    assert fast.n_iter_ == ref.n_iter_ < 200
+    assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    assert fast.best_loss_ == pytest.approx(ref.best_loss_, rel=RTOL)
+
+
+def test_same_partial_fit():
+    """Consecutive partial_fit calls keep the optimizer state, as scikit-learn."""
+    X, y = make_data()
+    params = dict(hidden_layer_sizes=(8,), random_state=0, learning_rate_init=0.01)
+    fast, ref = BackpropRegressor(**params), MLPRegressor(**params)
+    for start in (0, 40, 0):
+        fast.partial_fit(X[start : start + 60], y[start : start + 60])
+        ref.partial_fit(X[start : start + 60], y[start : start + 60])
+    assert fast.n_iter_ == ref.n_iter_ == 1
+    assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    for ours, theirs in zip(fast.coefs_, ref.coefs_):
+        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+
+
+def test_float32_close_to_mlpregressor():
+    """float32 training stays float32 and follows scikit-learn's float32 run."""
+    X, y = make_data()
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    params = dict(hidden_layer_sizes=(8,), random_state=0, max_iter=EPOCHS)
+    fast = BackpropRegressor(**params).fit(X, y)
+    ref = MLPRegressor(**params).fit(X, y)
+    assert all(c.dtype == np.float32 for c in fast.coefs_ + fast.intercepts_)
+    for ours, theirs in zip(fast.coefs_, ref.coefs_):
+        assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)

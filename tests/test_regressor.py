@@ -1,0 +1,365 @@
+"""BackpropRegressor: parameters, fitted state, dtypes, failure behaviour."""
+
+import _thread
+import inspect
+import pickle
+import threading
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from fastbp import BackpropRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def make_data(n_samples=120, n_features=4, n_outputs=1, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(n_samples, n_features))
+    Y = np.column_stack([np.sin(2 * X[:, j % n_features]) for j in range(n_outputs)])
+    return X, (Y.ravel() if n_outputs == 1 else Y)
+
+
+# ------------------------------------------------------------- parameters
+
+
+def test_parameters_are_mlpregressors_plus_out_activation():
+    """Same names and defaults as MLPRegressor; hidden_layer_sizes first."""
+    ours = BackpropRegressor().get_params()
+    theirs = MLPRegressor().get_params()
+    assert ours.pop("out_activation") == "identity"
+    assert ours == theirs
+    first = next(iter(inspect.signature(BackpropRegressor).parameters))
+    assert first == "hidden_layer_sizes"
+    assert BackpropRegressor((50, 50)).hidden_layer_sizes == (50, 50)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        (dict(alpha=-1.0), "alpha"),
+        (dict(activation="softmax"), "activation"),
+        (dict(out_activation="exp"), "out_activation"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(momentum=1.5), "momentum"),
+        (dict(learning_rate_init=0.0), "learning_rate_init"),
+        (dict(max_iter=0), "max_iter"),
+        (dict(beta_2=1.0), "beta_2"),
+        (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"),
+        (dict(hidden_layer_sizes=(10, 2.5)), "hidden_layer_sizes"),
+    ],
+)
+def test_invalid_parameter_is_named(params, name):
+    """A bad hyper-parameter raises ValueError at fit, naming it."""
+    X, y = make_data()
+    with pytest.raises(ValueError, match=name):
+        BackpropRegressor(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, what",
+    [
+        (dict(solver="lbfgs"), "lbfgs"),
+        (dict(solver="sgd", learning_rate="invscaling"), "invscaling"),
+        (dict(solver="sgd", learning_rate="adaptive"), "adaptive"),
+        (dict(early_stopping=True), "early_stopping"),
+        (dict(loss="poisson"), "poisson"),
+    ],
+)
+def test_not_yet_implemented_options_say_so(params, what):
+    X, y = make_data()
+    with pytest.raises(NotImplementedError, match=what):
+        BackpropRegressor(**params).fit(X, y)
+
+
+# ------------------------------------------------------------ fitted state
+
+
+def test_fitted_attributes():
+    X, y = make_data(n_samples=90)
+    model = BackpropRegressor((6, 5), max_iter=7, random_state=0).fit(X, y)
+    assert [c.shape for c in model.coefs_] == [(4, 6), (6, 5), (5, 1)]
+    assert [b.shape for b in model.intercepts_] == [(6,), (5,), (1,)]
+    assert model.n_layers_ == 4
+    assert model.n_outputs_ == 1
+    assert model.out_activation_ == "identity"
+    assert model.n_features_in_ == 4
+    assert model.n_iter_ == len(model.loss_curve_) == 7
+    assert model.loss_ == model.loss_curve_[-1]
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.t_ == 7 * 90
+    assert model.validation_scores_ is None
+    assert model.best_validation_score_ is None
+
+
+def test_parameters_live_in_one_flat_buffer():
+    """coefs_ and intercepts_ are views into one contiguous array."""
+    X, y = make_data()
+    model = BackpropRegressor((5, 3), max_iter=2, random_state=0).fit(X, y)
+    bases = {id(a.base) for a in model.coefs_ + model.intercepts_}
+    assert len(bases) == 1
+    before = model.predict(X[:3])
+    model.intercepts_[-1][0] += 1.0  # editing a view edits the model
+    assert_allclose(model.predict(X[:3]), before + 1.0, rtol=1e-12)
+
+
+def test_multi_output():
+    X, Y = make_data(n_outputs=3)
+    model = BackpropRegressor((16,), max_iter=300, random_state=0).fit(X, Y)
+    assert model.n_outputs_ == 3
+    assert model.predict(X).shape == (len(X), 3)
+    assert model.score(X, Y) > 0.8
+
+
+def test_no_hidden_layer_is_a_linear_neuron_per_output():
+    """hidden_layer_sizes=() predicts X @ W + b and learns a linear map."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    Y = X @ np.array([[1.0, -2.0], [0.5, 0.0], [0.0, 3.0]]) + [0.3, -0.1]
+    model = BackpropRegressor((), solver="sgd", momentum=0.0, alpha=0.0,
+                              learning_rate_init=0.05, max_iter=500,
+                              random_state=0).fit(X, Y)
+    assert model.n_layers_ == 2
+    assert_allclose(model.predict(X), X @ model.coefs_[0] + model.intercepts_[0],
+                    rtol=1e-12)
+    assert model.score(X, Y) > 0.999
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept(dtype):
+    """float32 input trains and predicts in float32, float64 in float64."""
+    X, y = make_data()
+    model = BackpropRegressor((8,), max_iter=5, random_state=0)
+    model.fit(X.astype(dtype), y.astype(dtype))
+    assert all(a.dtype == dtype for a in model.coefs_ + model.intercepts_)
+    assert model.predict(X.astype(dtype)).dtype == dtype
+
+
+def test_integer_input_becomes_float64():
+    X, y = make_data()
+    model = BackpropRegressor((4,), max_iter=3, random_state=0)
+    model.fit((X * 10).astype(np.int64), y)
+    assert model.coefs_[0].dtype == np.float64
+
+
+def test_sample_weight_of_ones_is_no_weight():
+    X, y = make_data()
+    params = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0)
+    plain = BackpropRegressor(**params).fit(X, y)
+    ones = BackpropRegressor(**params).fit(X, y, sample_weight=np.ones(len(y)))
+    for a, b in zip(plain.coefs_, ones.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_zero_weight_samples_are_ignored():
+    """Rows of weight 0 leave training exactly as if they were absent."""
+    X, y = make_data(n_samples=100)
+    params = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0,
+                  shuffle=False, batch_size=100)
+    w = np.r_[np.ones(60), np.zeros(40)]
+    y_noise = y.copy()
+    y_noise[60:] = 1e3
+    weighted = BackpropRegressor(**params).fit(X, y_noise, sample_weight=w)
+    clean = BackpropRegressor(**params).fit(X, y, sample_weight=w)
+    for a, b in zip(weighted.coefs_, clean.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X, y = make_data()
+    model = BackpropRegressor((4,), max_iter=6, verbose=True, random_state=0)
+    model.fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 6
+    for epoch, (line, loss) in enumerate(zip(lines, model.loss_curve_), start=1):
+        assert line == f"Iteration {epoch}, loss = {loss:.8f}"
+
+
+def test_fit_restarts_unless_warm_start():
+    X, y = make_data()
+    model = BackpropRegressor((5,), max_iter=3, random_state=0)
+    first = [c.copy() for c in model.fit(X, y).coefs_]
+    second = model.fit(X, y).coefs_
+    for a, b in zip(first, second):
+        assert_array_equal(a, b)
+    model.set_params(warm_start=True).fit(X, y)
+    assert len(model.loss_curve_) == 6
+    assert not np.array_equal(model.coefs_[0], first[0])
+
+
+def test_partial_fit_runs_one_epoch_each_call():
+    X, y = make_data()
+    model = BackpropRegressor((5,), random_state=0)
+    for _ in range(3):
+        model.partial_fit(X, y)
+    assert model.n_iter_ == 1
+    assert len(model.loss_curve_) == 3
+    assert model.t_ == 3 * len(X)
+
+
+def test_pickle_round_trip_keeps_predictions_and_training():
+    X, y = make_data()
+    model = BackpropRegressor((5,), max_iter=3, random_state=0).fit(X, y)
+    clone = pickle.loads(pickle.dumps(model))
+    assert_array_equal(clone.predict(X), model.predict(X))
+    model.partial_fit(X, y)
+    clone.partial_fit(X, y)
+    assert_array_equal(clone.predict(X), model.predict(X))
+
+
+def test_works_with_pipeline_search_and_cross_validation():
+    X, y = make_data(n_samples=150)
+    pipeline = make_pipeline(
+        StandardScaler(), BackpropRegressor((16,), max_iter=200, random_state=0)
+    )
+    scores = cross_val_score(pipeline, X, y, cv=3)
+    assert scores.shape == (3,) and np.all(scores > 0.5)
+    search = GridSearchCV(
+        pipeline, {"backpropregressor__alpha": [1e-4, 1e-2]}, cv=3
+    ).fit(X, y)
+    assert search.best_params_["backpropregressor__alpha"] in (1e-4, 1e-2)
+
+
+# ------------------------------------------------------------ bad input
+
+GOOD_X, GOOD_Y = make_data(n_samples=20)
+
+
+def with_value(array, index, value):
+    array = np.array(array, dtype=float)
+    array[index] = value
+    return array
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (with_value(GOOD_X, (3, 1), np.nan), GOOD_Y, "NaN"),
+        (with_value(GOOD_X, (3, 1), np.inf), GOOD_Y, "infinity"),
+        (GOOD_X, with_value(GOOD_Y, 2, np.nan), "NaN"),
+        (GOOD_X, with_value(GOOD_Y, 2, -np.inf), "infinity"),
+        (np.empty((0, 4)), np.empty(0), "0 sample"),
+        (GOOD_X[:, 0], GOOD_Y, "2D array"),
+        (GOOD_X[:, :, None], GOOD_Y, "dim"),
+        (GOOD_X + 1j, GOOD_Y, "[Cc]omplex"),
+        (np.full((20, 4), "a"), GOOD_Y, "float"),
+        (GOOD_X, np.full(20, "a"), "float|numeric"),
+        (GOOD_X, GOOD_Y[:15], "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_training_data_raises_value_error(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        BackpropRegressor((3,), max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (np.r_[-1.0, np.ones(19)], "[Nn]egative"),
+        (np.r_[np.nan, np.ones(19)], "NaN"),
+        (np.ones(7), "shape"),
+    ],
+)
+def test_bad_sample_weight_raises_value_error(sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        BackpropRegressor((3,), max_iter=2).fit(GOOD_X, GOOD_Y, sample_weight)
+
+
+def test_predict_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        BackpropRegressor().predict(GOOD_X)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (GOOD_X[:, :3], "3 features"),
+        (with_value(GOOD_X, (0, 0), np.nan), "NaN"),
+        (GOOD_X[:, 0], "2D array"),
+    ],
+)
+def test_bad_predict_input_raises_value_error(X, message):
+    model = BackpropRegressor((3,), max_iter=2).fit(GOOD_X, GOOD_Y)
+    with pytest.raises(ValueError, match=message):
+        model.predict(X)
+
+
+def test_batch_size_larger_than_n_warns_and_clips():
+    model = BackpropRegressor((3,), batch_size=500, max_iter=2)
+    with pytest.warns(UserWarning, match="clipped"):
+        model.fit(GOOD_X, GOOD_Y)
+    assert model.t_ == 2 * len(GOOD_X)
+
+
+@pytest.mark.parametrize("refit_y", [np.c_[GOOD_Y, GOOD_Y], None])
+def test_warm_start_with_other_shapes_raises(refit_y):
+    """A warm refit with other numbers of outputs or features is refused."""
+    model = BackpropRegressor((3,), max_iter=2, warm_start=True)
+    model.fit(GOOD_X, GOOD_Y)
+    if refit_y is None:
+        with pytest.raises(ValueError, match="features"):
+            model.fit(GOOD_X[:, :2], GOOD_Y)
+    else:
+        with pytest.raises(ValueError, match="outputs"):
+            model.fit(GOOD_X, refit_y)
+
+
+def test_assigned_weights_of_wrong_shape_are_refused():
+    model = BackpropRegressor((3,), max_iter=2, warm_start=True).fit(GOOD_X, GOOD_Y)
+    model.coefs_ = [np.zeros((4, 3)), np.zeros((2, 1))]
+    with pytest.raises(ValueError, match="coefs_"):
+        model.fit(GOOD_X, GOOD_Y)
+
+
+# ------------------------------------------------------------ faults
+
+
+def test_divergence_keeps_last_finite_epoch():
+    """A non-finite loss stops training with a ValueError that says what to do;
+    the weights are those of the last finite epoch."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ np.array([1.0, 2.0, 3.0]) * 100
+    params = dict(hidden_layer_sizes=(10,), solver="sgd", learning_rate_init=0.05,
+                  random_state=0, max_iter=50)
+    model = BackpropRegressor(**params)
+    with pytest.raises(ValueError, match="diverged.*Scale the data.*learning_rate"):
+        model.fit(X, y)
+    assert 0 < model.n_iter_ < 50
+    assert len(model.loss_curve_) == model.n_iter_
+    assert np.isfinite(model.loss_curve_).all()
+    assert all(np.isfinite(c).all() for c in model.coefs_ + model.intercepts_)
+    replay = BackpropRegressor(**{**params, "max_iter": model.n_iter_}).fit(X, y)
+    for a, b in zip(model.coefs_ + model.intercepts_,
+                    replay.coefs_ + replay.intercepts_):
+        assert_array_equal(a, b)
+
+
+def test_ctrl_c_keeps_last_finished_epoch():
+    """SIGINT during fit: a warning, the estimator returned, and the weights
+    of the last finished epoch, as a fit with that many epochs gives."""
+    X, y = make_data(n_samples=2000, n_features=8)
+    params = dict(hidden_layer_sizes=(64, 64), random_state=0, max_iter=100000,
+                  tol=0.0, n_iter_no_change=np.inf)
+    BackpropRegressor(**{**params, "max_iter": 1}).fit(X, y)  # compile first
+    model = BackpropRegressor(**params)
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="interrupted"):
+            returned = model.fit(X, y)
+    finally:
+        timer.cancel()
+    assert returned is model
+    assert 0 < model.n_iter_ < 100000
+    assert len(model.loss_curve_) == model.n_iter_
+    replay = BackpropRegressor(**{**params, "max_iter": model.n_iter_}).fit(X, y)
+    for a, b in zip(model.coefs_ + model.intercepts_,
+                    replay.coefs_ + replay.intercepts_):
+        assert_array_equal(a, b)

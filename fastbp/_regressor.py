@@ -339,17 +339,22 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        # Weights assigned to an estimator that was never fitted are where
+        # training starts (with warm_start or partial_fit); its history starts.
+        fresh = not hasattr(self, "n_features_in_")
         if not first_pass:
             self._sync_parameters()
         X, Y, sample_weight = self._validate_training_data(
-            X, y, sample_weight, reset=first_pass
+            X, y, sample_weight, reset=first_pass or fresh
         )
         n_samples, n_features = X.shape
         units = self._layer_units(n_features, Y.shape[1])
         random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(units, X.dtype, random_state)
-        elif list(self._units) != units:
+        elif fresh:
+            self._start_history()
+        if list(self._units) != units:
             raise ValueError(
                 f"The network has layer sizes {list(self._units)} but the data "
                 f"and hidden_layer_sizes give {units}: a warm start or "
@@ -366,9 +371,6 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         """Draw Glorot-uniform weights exactly as scikit-learn does."""
         self._units = np.asarray(units, dtype=np.int64)
         self._offsets = parameter_offsets(units)
-        self.n_layers_ = len(units)
-        self.n_outputs_ = units[-1]
-        self.out_activation_ = self.out_activation
         factor = 2.0 if self.activation == "logistic" else 6.0
         coefs, intercepts = [], []
         for fan_in, fan_out in zip(units[:-1], units[1:]):
@@ -376,6 +378,12 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
             intercepts.append(random_state.uniform(-bound, bound, fan_out))
         self._set_parameters(pack_parameters(coefs, intercepts, dtype))
+        self._start_history()
+
+    def _start_history(self):
+        self.n_layers_ = len(self._units)
+        self.n_outputs_ = int(self._units[-1])
+        self.out_activation_ = self.out_activation
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -412,7 +420,12 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                 f"coefs_ of shapes {expected} and intercepts_ of shapes "
                 f"{[(o,) for o in units[1:]]}."
             )
-        dtype = params.dtype if params is not None else np.float64
+        if params is not None:
+            dtype = params.dtype
+        else:
+            arrays = [np.asarray(a) for a in self.coefs_ + self.intercepts_]
+            float32 = all(a.dtype == np.float32 for a in arrays)
+            dtype = np.float32 if float32 else np.float64
         self._units = np.asarray(units, dtype=np.int64)
         self._offsets = parameter_offsets(units)
         self._set_parameters(pack_parameters(self.coefs_, self.intercepts_, dtype))

@@ -363,3 +363,20 @@ def test_ctrl_c_keeps_last_finished_epoch():
     for a, b in zip(model.coefs_ + model.intercepts_,
                     replay.coefs_ + replay.intercepts_):
         assert_array_equal(a, b)
+
+
+def test_weights_assigned_before_any_fit_are_the_start():
+    """With warm_start, coefs_/intercepts_ set on a new estimator are used."""
+    X, y = make_data()
+    start = BackpropRegressor((5,), max_iter=1, random_state=0).fit(X, y)
+    coefs = [c.copy() for c in start.coefs_]
+    intercepts = [b.copy() for b in start.intercepts_]
+    params = dict(hidden_layer_sizes=(5,), max_iter=3, shuffle=False)
+    continued = BackpropRegressor(**params, warm_start=True)
+    continued.coefs_, continued.intercepts_ = coefs, intercepts
+    continued.fit(X, y)
+    start.set_params(**params, warm_start=True).fit(X, y)
+    assert continued.loss_curve_ == start.loss_curve_[1:]
+    for a, b in zip(continued.coefs_, start.coefs_):
+        assert_array_equal(a, b)
+    assert continued.n_features_in_ == 4

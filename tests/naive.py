@@ -6,6 +6,8 @@ into buffers, and the tests compare both. Activations are named by string
 (``"identity"``, ``"logistic"``, ``"tanh"``, ``"relu"``), never by code.
 """
 
+import itertools
+
 import numpy as np
 
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
@@ -74,7 +76,7 @@ def pack(coefs, intercepts):
 
 def unpack(params, units):
     """Inverse of :func:`pack`: lists of (fan_in, fan_out) and (fan_out,)."""
-    shapes = [(i, o) for i, o in zip(units[:-1], units[1:])]
+    shapes = [(i, o) for i, o in itertools.pairwise(units)]
     shapes += [(o,) for o in units[1:]]
     sizes = [int(np.prod(s)) for s in shapes]
     parts = np.split(params, np.cumsum(sizes)[:-1])
@@ -177,8 +179,9 @@ def adam(params, grad, m, v, step, learning_rate, beta_1, beta_2, epsilon):
     return params - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-def run_epoch(X, Y, w, order, batch_size, params, units, names, alpha, solver,
-              state, step, hyper):
+def run_epoch(
+    X, Y, w, order, batch_size, params, units, names, alpha, solver, state, step, hyper
+):
     """One epoch of mini-batch training; returns (params, state, total, step).
 
     ``hyper`` is a dict of the optimizer's hyper-parameters; ``state`` is
@@ -190,16 +193,30 @@ def run_epoch(X, Y, w, order, batch_size, params, units, names, alpha, solver,
         rows = order[start : start + batch_size]
         if w[rows].sum() == 0:
             continue
-        value, grad = flat_backprop(params, units, names, X[rows], Y[rows], w[rows],
-                                    alpha)
+        value, grad = flat_backprop(
+            params, units, names, X[rows], Y[rows], w[rows], alpha
+        )
         total += value * len(rows)
         step += 1
         if solver == "sgd":
-            params, state[0] = sgd(params, grad, state[0], hyper["learning_rate"],
-                                   hyper["momentum"], hyper["nesterov"])
+            params, state[0] = sgd(
+                params,
+                grad,
+                state[0],
+                hyper["learning_rate"],
+                hyper["momentum"],
+                hyper["nesterov"],
+            )
         else:
             params, state[0], state[1] = adam(
-                params, grad, state[0], state[1], step, hyper["learning_rate"],
-                hyper["beta_1"], hyper["beta_2"], hyper["epsilon"],
+                params,
+                grad,
+                state[0],
+                state[1],
+                step,
+                hyper["learning_rate"],
+                hyper["beta_1"],
+                hyper["beta_2"],
+                hyper["epsilon"],
             )
     return params, state, total, step

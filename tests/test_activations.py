@@ -1,11 +1,10 @@
 """Tests of fastbp._activations against the NumPy references in naive.py."""
 
+import naive
 import numpy as np
 import pytest
 
 from fastbp._activations import ACTIVATION_CODES, activate, multiply_by_derivative
-
-import naive
 
 DTYPES = [np.float32, np.float64]
 NAMES = ["identity", "logistic", "tanh", "relu"]

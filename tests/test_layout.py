@@ -1,5 +1,7 @@
 """Tests of fastbp._layout against the NumPy references in naive.py."""
 
+import itertools
+
 import naive
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ UNITS = [[3, 1], [4, 5, 2], [3, 6, 4, 1]]
 
 def _random_network(units, seed=0):
     rng = np.random.default_rng(seed)
-    coefs = [rng.standard_normal((i, o)) for i, o in zip(units[:-1], units[1:])]
+    coefs = [rng.standard_normal((i, o)) for i, o in itertools.pairwise(units)]
     intercepts = [rng.standard_normal(o) for o in units[1:]]
     return coefs, intercepts
 

@@ -20,9 +20,9 @@ from fastbp._optimizers import (
 DTYPES = [np.float32, np.float64]
 N_PARAMS, N_STEPS = 11, 4
 SGD_CASES = {
-    "plain": dict(momentum=0.0, nesterov=False),
-    "momentum": dict(momentum=0.9, nesterov=False),
-    "nesterov": dict(momentum=0.9, nesterov=True),
+    "plain": {"momentum": 0.0, "nesterov": False},
+    "momentum": {"momentum": 0.9, "nesterov": False},
+    "nesterov": {"momentum": 0.9, "nesterov": True},
 }
 
 
@@ -41,8 +41,9 @@ def test_sgd_update_matches_sklearn(dtype, case):
     params, grads = _params_and_grads(dtype)
     velocity = np.zeros_like(params)
     reference = [params.astype(np.float64)]
-    sgd = SGDOptimizer(reference, learning_rate_init=0.1, momentum=momentum,
-                       nesterov=nesterov)
+    sgd = SGDOptimizer(
+        reference, learning_rate_init=0.1, momentum=momentum, nesterov=nesterov
+    )
     for grad in grads:
         sgd_update(params, grad, velocity, 0.1, momentum, nesterov)
         sgd.update_params(reference, [grad.astype(np.float64)])
@@ -56,8 +57,9 @@ def test_adam_update_matches_sklearn(dtype):
     params, grads = _params_and_grads(dtype)
     m, v = np.zeros_like(params), np.zeros_like(params)
     reference = [params.astype(np.float64)]
-    adam = AdamOptimizer(reference, learning_rate_init=0.01, beta_1=0.8,
-                         beta_2=0.95, epsilon=1e-6)
+    adam = AdamOptimizer(
+        reference, learning_rate_init=0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-6
+    )
     for step, grad in enumerate(grads, start=1):
         adam_update(params, grad, m, v, step, 0.01, 0.8, 0.95, 1e-6)
         adam.update_params(reference, [grad.astype(np.float64)])
@@ -73,16 +75,22 @@ def test_optimizer_step_matches_sklearn(dtype, solver):
     params, grads = _params_and_grads(dtype, seed=1)
     state = np.zeros((2, N_PARAMS), dtype=dtype)
     hyper = optimizer_hyperparameters(
-        learning_rate=0.05, momentum=0.7, nesterov=True, beta_1=0.8, beta_2=0.95,
+        learning_rate=0.05,
+        momentum=0.7,
+        nesterov=True,
+        beta_1=0.8,
+        beta_2=0.95,
         epsilon=1e-6,
     )
     reference = [params.astype(np.float64)]
     if solver == "sgd":
-        optimizer = SGDOptimizer(reference, learning_rate_init=0.05, momentum=0.7,
-                                 nesterov=True)
+        optimizer = SGDOptimizer(
+            reference, learning_rate_init=0.05, momentum=0.7, nesterov=True
+        )
     else:
-        optimizer = AdamOptimizer(reference, learning_rate_init=0.05, beta_1=0.8,
-                                  beta_2=0.95, epsilon=1e-6)
+        optimizer = AdamOptimizer(
+            reference, learning_rate_init=0.05, beta_1=0.8, beta_2=0.95, epsilon=1e-6
+        )
     for step, grad in enumerate(grads, start=1):
         optimizer_step(SOLVER_CODES[solver], params, grad, state, step, hyper)
         optimizer.update_params(reference, [grad.astype(np.float64)])
@@ -102,17 +110,20 @@ def test_reference_optimizers_match_sklearn(solver):
     state = [np.zeros_like(params), np.zeros_like(params)]
     reference = [params.copy()]
     if solver == "sgd":
-        optimizer = SGDOptimizer(reference, learning_rate_init=0.05, momentum=0.7,
-                                 nesterov=True)
+        optimizer = SGDOptimizer(
+            reference, learning_rate_init=0.05, momentum=0.7, nesterov=True
+        )
     else:
-        optimizer = AdamOptimizer(reference, learning_rate_init=0.05, beta_1=0.8,
-                                  beta_2=0.95, epsilon=1e-6)
+        optimizer = AdamOptimizer(
+            reference, learning_rate_init=0.05, beta_1=0.8, beta_2=0.95, epsilon=1e-6
+        )
     for step, grad in enumerate(grads, start=1):
         if solver == "sgd":
             params, state[0] = naive.sgd(params, grad, state[0], 0.05, 0.7, True)
         else:
-            params, *state = naive.adam(params, grad, *state, step, 0.05, 0.8,
-                                        0.95, 1e-6)
+            params, *state = naive.adam(
+                params, grad, *state, step, 0.05, 0.8, 0.95, 1e-6
+            )
         optimizer.update_params(reference, [grad])
     assert not np.allclose(params, _params_and_grads(np.float64, seed=2)[0])
     naive.assert_close(params, reference[0], np.float64)

@@ -26,8 +26,9 @@ from ._network import run_epoch
 from ._optimizers import SOLVER_CODES, optimizer_hyperparameters
 
 # A layer with fan_in * fan_out at least this large uses BLAS, smaller ones
-# hand-written loops.
-BLAS_MIN_SIZE = 4096
+# hand-written loops. Measured (n = 8192 x 8, batch 200, adam): BLAS is
+# faster at every width from 1 to 256, so for now every layer uses it.
+BLAS_MIN_SIZE = 0
 # Rows per chunk when predicting: bounds the workspace, keeps it in cache.
 PREDICT_CHUNK_ROWS = 1024
 

@@ -102,6 +102,4 @@ def layer_view(buffer, units, layer, n_rows):
     """
     capacity = buffer.shape[0] // units.sum()
     start = capacity * units[:layer].sum()
-    return buffer[start : start + n_rows * units[layer]].reshape(
-        n_rows, units[layer]
-    )
+    return buffer[start : start + n_rows * units[layer]].reshape(n_rows, units[layer])

@@ -39,8 +39,9 @@ def forward(params, units, offsets, codes, blas_min, acts, n_rows):
 
 
 @jit
-def backprop(params, grad, units, offsets, codes, blas_min, alpha, acts,
-             deltas, Y, w, n_rows):
+def backprop(
+    params, grad, units, offsets, codes, blas_min, alpha, acts, deltas, Y, w, n_rows
+):
     """Loss and gradient of one batch whose input is in ``acts``' layer 0.
 
     Runs the forward pass, writes the gradient of the batch's loss (with its
@@ -98,8 +99,9 @@ def backprop(params, grad, units, offsets, codes, blas_min, alpha, acts,
 
 
 @jit
-def gather_rows(X, Y, sample_weight, order, start, n_rows, units, acts,
-                Y_batch, w_batch):
+def gather_rows(
+    X, Y, sample_weight, order, start, n_rows, units, acts, Y_batch, w_batch
+):
     """Copy rows ``order[start:start + n_rows]`` into the batch workspace."""
     A0 = layer_view(acts, units, 0, n_rows)
     for r in range(n_rows):
@@ -112,9 +114,28 @@ def gather_rows(X, Y, sample_weight, order, start, n_rows, units, acts,
 
 
 @jit
-def run_epoch(X, Y, sample_weight, order, batch_size, params, grad, units,
-              offsets, codes, blas_min, alpha, acts, deltas, Y_batch, w_batch,
-              solver, state, step, hyper):
+def run_epoch(
+    X,
+    Y,
+    sample_weight,
+    order,
+    batch_size,
+    params,
+    grad,
+    units,
+    offsets,
+    codes,
+    blas_min,
+    alpha,
+    acts,
+    deltas,
+    Y_batch,
+    w_batch,
+    solver,
+    state,
+    step,
+    hyper,
+):
     """Train on every mini-batch of one epoch; return the summed batch loss.
 
     Mini-batches are consecutive slices of ``order`` (the sample permutation)
@@ -131,13 +152,25 @@ def run_epoch(X, Y, sample_weight, order, batch_size, params, grad, units,
         start = batch * batch_size
         stop = min(start + batch_size, n)
         n_rows = stop - start
-        gather_rows(X, Y, sample_weight, order, start, n_rows, units, acts,
-                    Y_batch, w_batch)
+        gather_rows(
+            X, Y, sample_weight, order, start, n_rows, units, acts, Y_batch, w_batch
+        )
         if w_batch[:n_rows].sum() == 0.0:
             continue  # a batch of zero weight contributes nothing
-        loss = backprop(params, grad, units, offsets, codes, blas_min, alpha,
-                        acts, deltas, Y_batch[:n_rows], w_batch[:n_rows],
-                        n_rows)
+        loss = backprop(
+            params,
+            grad,
+            units,
+            offsets,
+            codes,
+            blas_min,
+            alpha,
+            acts,
+            deltas,
+            Y_batch[:n_rows],
+            w_batch[:n_rows],
+            n_rows,
+        )
         total += loss * n_rows
         step += 1
         optimizer_step(solver, params, grad, state, step, hyper)
@@ -178,8 +211,9 @@ def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
             A_prev = A
 
 
-def loss_and_gradient(params, X, Y, sample_weight, units, offsets, codes,
-                      alpha, blas_min):
+def loss_and_gradient(
+    params, X, Y, sample_weight, units, offsets, codes, alpha, blas_min
+):
     """Loss and gradient over all of (X, Y), as one batch.
 
     Allocates the workspaces and runs :func:`backprop` on every row; for
@@ -207,8 +241,30 @@ def loss_and_gradient(params, X, Y, sample_weight, units, offsets, codes,
     Y_batch = np.empty_like(Y)
     w_batch = np.empty_like(sample_weight)
     grad = np.empty_like(params)
-    gather_rows(X, Y, sample_weight, np.arange(n_samples), 0, n_samples, units,
-                acts, Y_batch, w_batch)
-    loss = backprop(params, grad, units, offsets, codes, blas_min, alpha, acts,
-                    deltas, Y_batch, w_batch, n_samples)
+    gather_rows(
+        X,
+        Y,
+        sample_weight,
+        np.arange(n_samples),
+        0,
+        n_samples,
+        units,
+        acts,
+        Y_batch,
+        w_batch,
+    )
+    loss = backprop(
+        params,
+        grad,
+        units,
+        offsets,
+        codes,
+        blas_min,
+        alpha,
+        acts,
+        deltas,
+        Y_batch,
+        w_batch,
+        n_samples,
+    )
     return loss, grad

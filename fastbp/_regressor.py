@@ -161,12 +161,18 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATION_CODES))],
         "loss": [StrOptions({"squared_error", "poisson"})],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -443,7 +449,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         if self.batch_size > n_samples:
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the number of "
-                f"samples ({n_samples}); it is clipped to {n_samples}."
+                f"samples ({n_samples}); it is clipped to {n_samples}.",
+                stacklevel=5,
             )
         return int(min(self.batch_size, n_samples))
 
@@ -521,13 +528,15 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                         f"({self.max_iter}) reached and the optimization "
                         "hasn't converged yet.",
                         ConvergenceWarning,
+                        stacklevel=4,
                     )
         except KeyboardInterrupt:
             if in_epoch:
                 self._restore(saved_params, saved_state)
             warnings.warn(
                 f"Training interrupted by user after {self.n_iter_} epochs; "
-                "the weights of the last finished epoch were kept."
+                "the weights of the last finished epoch were kept.",
+                stacklevel=4,
             )
 
     def _restore(self, params, state):
@@ -561,9 +570,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "coefs_")
         self._sync_parameters()
-        X = validate_data(
-            self, X, reset=False, dtype=self._params.dtype, order="C"
-        )
+        X = validate_data(self, X, reset=False, dtype=self._params.dtype, order="C")
         out = np.empty((X.shape[0], self._units[-1]), dtype=self._params.dtype)
         chunk_rows = max(1, min(PREDICT_CHUNK_ROWS, X.shape[0]))
         predict_kernel(

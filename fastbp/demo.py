@@ -44,8 +44,9 @@ def worked_example():
         neuron.fit(X, y)  # one forward and backward pass, one update
     print("Worked example: one logistic neuron, w = (0.5, 0.2), b = 1.83")
     print(f"  s = 1.94, f(s) = {prediction:.9f}, E = {neuron.loss_:.9f}")
-    print(f"  after one step: w = {neuron.coefs_[0].ravel()}, "
-          f"b = {neuron.intercepts_[0]}")
+    print(
+        f"  after one step: w = {neuron.coefs_[0].ravel()}, b = {neuron.intercepts_[0]}"
+    )
 
 
 def _median_fit_seconds(estimator, X, y, repeats):
@@ -62,8 +63,9 @@ def compare_with_scikit_learn(repeats=5):
     X, y = load_diabetes(return_X_y=True)
     y = (y - y.mean()) / y.std()
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    settings = dict(hidden_layer_sizes=(16,), alpha=1.0, max_iter=200,
-                    batch_size=32, random_state=0)
+    settings = dict(
+        hidden_layer_sizes=(16,), alpha=1.0, max_iter=200, batch_size=32, random_state=0
+    )
     models = {
         "fastbp": make_pipeline(StandardScaler(), BackpropRegressor(**settings)),
         "scikit-learn": make_pipeline(StandardScaler(), MLPRegressor(**settings)),
@@ -76,10 +78,14 @@ def compare_with_scikit_learn(repeats=5):
         for name, model in models.items():
             seconds[name] = _median_fit_seconds(model, X_train, y_train, repeats)
             r2 = model.score(X_test, y_test)
-            print(f"  {name:13s} test R^2 = {r2:.3f}   "
-                  f"{seconds[name]:.3f} s per fit (median of {repeats})")
-    print(f"  fastbp is {seconds['scikit-learn'] / seconds['fastbp']:.1f}x "
-          "faster per fit, in this run")
+            print(
+                f"  {name:13s} test R^2 = {r2:.3f}   "
+                f"{seconds[name]:.3f} s per fit (median of {repeats})"
+            )
+    print(
+        f"  fastbp is {seconds['scikit-learn'] / seconds['fastbp']:.1f}x "
+        "faster per fit, in this run"
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def test_dense_forward_matches_reference(dtype, use_blas, name):
 @pytest.mark.parametrize("use_blas", [True, False])
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
 def test_dense_gradient_matches_reference(dtype, use_blas, alpha):
-    """dW = (A_prev.T @ delta + alpha W) / weight_sum, db = delta.sum(0) / weight_sum."""
+    """dW = (A_prev.T @ delta + alpha W) / sum(w), db = delta.sum(0) / sum(w)."""
     rng = np.random.default_rng(1)
     A_prev = rng.standard_normal((N, FAN_IN)).astype(dtype)
     delta = rng.standard_normal((N, FAN_OUT)).astype(dtype)

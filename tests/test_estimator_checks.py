@@ -7,9 +7,8 @@ from fastbp import BackpropRegressor
 
 # The checks train for the default max_iter on tiny data sets, which does not
 # converge; the warning saying so is expected.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 @parametrize_with_checks(
     [

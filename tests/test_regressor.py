@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -122,12 +122,19 @@ def test_no_hidden_layer_is_a_linear_neuron_per_output():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
     Y = X @ np.array([[1.0, -2.0], [0.5, 0.0], [0.0, 3.0]]) + [0.3, -0.1]
-    model = BackpropRegressor((), solver="sgd", momentum=0.0, alpha=0.0,
-                              learning_rate_init=0.05, max_iter=500,
-                              random_state=0).fit(X, Y)
+    model = BackpropRegressor(
+        (),
+        solver="sgd",
+        momentum=0.0,
+        alpha=0.0,
+        learning_rate_init=0.05,
+        max_iter=500,
+        random_state=0,
+    ).fit(X, Y)
     assert model.n_layers_ == 2
-    assert_allclose(model.predict(X), X @ model.coefs_[0] + model.intercepts_[0],
-                    rtol=1e-12)
+    assert_allclose(
+        model.predict(X), X @ model.coefs_[0] + model.intercepts_[0], rtol=1e-12
+    )
     assert model.score(X, Y) > 0.999
 
 
@@ -160,8 +167,13 @@ def test_sample_weight_of_ones_is_no_weight():
 def test_zero_weight_samples_are_ignored():
     """Rows of weight 0 leave training exactly as if they were absent."""
     X, y = make_data(n_samples=100)
-    params = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0,
-                  shuffle=False, batch_size=100)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        max_iter=4,
+        random_state=0,
+        shuffle=False,
+        batch_size=100,
+    )
     w = np.r_[np.ones(60), np.zeros(40)]
     y_noise = y.copy()
     y_noise[60:] = 1e3
@@ -326,8 +338,13 @@ def test_divergence_keeps_last_finite_epoch():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
     y = X @ np.array([1.0, 2.0, 3.0]) * 100
-    params = dict(hidden_layer_sizes=(10,), solver="sgd", learning_rate_init=0.05,
-                  random_state=0, max_iter=50)
+    params = dict(
+        hidden_layer_sizes=(10,),
+        solver="sgd",
+        learning_rate_init=0.05,
+        random_state=0,
+        max_iter=50,
+    )
     model = BackpropRegressor(**params)
     with pytest.raises(ValueError, match="diverged.*Scale the data.*learning_rate"):
         model.fit(X, y)
@@ -336,8 +353,9 @@ def test_divergence_keeps_last_finite_epoch():
     assert np.isfinite(model.loss_curve_).all()
     assert all(np.isfinite(c).all() for c in model.coefs_ + model.intercepts_)
     replay = BackpropRegressor(**{**params, "max_iter": model.n_iter_}).fit(X, y)
-    for a, b in zip(model.coefs_ + model.intercepts_,
-                    replay.coefs_ + replay.intercepts_):
+    for a, b in zip(
+        model.coefs_ + model.intercepts_, replay.coefs_ + replay.intercepts_
+    ):
         assert_array_equal(a, b)
 
 
@@ -345,8 +363,13 @@ def test_ctrl_c_keeps_last_finished_epoch():
     """SIGINT during fit: a warning, the estimator returned, and the weights
     of the last finished epoch, as a fit with that many epochs gives."""
     X, y = make_data(n_samples=2000, n_features=8)
-    params = dict(hidden_layer_sizes=(64, 64), random_state=0, max_iter=100000,
-                  tol=0.0, n_iter_no_change=np.inf)
+    params = dict(
+        hidden_layer_sizes=(64, 64),
+        random_state=0,
+        max_iter=100000,
+        tol=0.0,
+        n_iter_no_change=np.inf,
+    )
     BackpropRegressor(**{**params, "max_iter": 1}).fit(X, y)  # compile first
     model = BackpropRegressor(**params)
     timer = threading.Timer(1.0, _thread.interrupt_main)
@@ -360,8 +383,9 @@ def test_ctrl_c_keeps_last_finished_epoch():
     assert 0 < model.n_iter_ < 100000
     assert len(model.loss_curve_) == model.n_iter_
     replay = BackpropRegressor(**{**params, "max_iter": model.n_iter_}).fit(X, y)
-    for a, b in zip(model.coefs_ + model.intercepts_,
-                    replay.coefs_ + replay.intercepts_):
+    for a, b in zip(
+        model.coefs_ + model.intercepts_, replay.coefs_ + replay.intercepts_
+    ):
         assert_array_equal(a, b)
 
 

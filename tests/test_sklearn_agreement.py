@@ -15,9 +15,7 @@ from fastbp import BackpropRegressor
 EPOCHS = 5
 RTOL = 1e-9
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def make_data(n_samples=103, n_features=5, n_outputs=1, seed=0):

@@ -44,9 +44,10 @@ def backprop(
 ):
     """Loss and gradient of one batch whose input is in ``acts``' layer 0.
 
-    Runs the forward pass, writes the gradient of the batch's loss (with its
-    L2 term) with respect to every parameter into ``grad`` (same layout as
-    ``params``) and returns the loss. ``codes[l]`` is the activation of layer
+    Runs the forward pass and returns the batch's loss (with its L2 term).
+    Writes into ``grad`` (same layout as ``params``) the gradient that
+    scikit-learn uses: that of the L2-penalised loss whose data term is
+    multiplied by n_outputs (see ``_loss``; identical for one output). ``codes[l]`` is the activation of layer
     ``l + 1``. A batch whose weights sum to zero contributes nothing: its
     gradient is zero and its loss is 0.
     """

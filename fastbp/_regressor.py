@@ -579,6 +579,13 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         )  # fmt: skip
         return out.ravel() if out.shape[1] == 1 else out
 
+    def __getstate__(self):
+        # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
+        # from them when needed (see _sync_parameters).
+        state = super().__getstate__()
+        state.pop("_params", None)
+        return state
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True

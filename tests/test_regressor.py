@@ -404,3 +404,14 @@ def test_weights_assigned_before_any_fit_are_the_start():
     for a, b in zip(continued.coefs_, start.coefs_):
         assert_array_equal(a, b)
     assert continued.n_features_in_ == 4
+
+
+def test_float32_model_survives_pickle():
+    X, y = make_data()
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    model = BackpropRegressor((5,), max_iter=2, random_state=0).fit(X32, y32)
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.predict(X32).dtype == np.float32
+    assert_array_equal(clone.predict(X32), model.predict(X32))
+    clone.partial_fit(X32, y32)
+    assert all(c.dtype == np.float32 for c in clone.coefs_)

@@ -1,0 +1,368 @@
+"""Benchmark report: ``python -m benchmarks.report [--quick] --out DIR``.
+
+Run from the repository root. In one run it measures the machine's GEMM peak,
+times one training epoch of every implementation over the grid of widths and
+depths (medians of interleaved rounds, so that drift hits all implementations
+alike), times prediction and cold start, and writes ``DIR/report.md``,
+``DIR/report.json`` and ``DIR/depth_scaling.png`` (when matplotlib is
+installed).
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .implementations import (
+    IMPLEMENTATIONS,
+    available_implementations,
+    make_trainer,
+    missing_reason,
+)
+from .inference import (
+    ESTIMATORS,
+    PREDICT_HIDDEN,
+    PREDICT_ROWS,
+    cold_starts,
+    fitted_model,
+    median_seconds,
+    prediction_rows,
+)
+from .machine import gemm_peak, machine_info
+from .workload import (
+    BATCH_SIZE,
+    DTYPES,
+    N_FEATURES,
+    N_SAMPLES,
+    flops_per_epoch,
+    grid,
+    make_data,
+)
+
+# Each timed measurement trains for at least this long (several epochs for
+# small networks), so that timer resolution and noise stay small.
+MIN_MEASURE_SECONDS = 0.05
+MAX_EPOCHS_PER_MEASURE = 50
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def time_size(width, depth, X, y, names, rounds):
+    """Seconds per epoch of each implementation, one value per round."""
+    trainers = {}
+    for name in names:
+        trainers[name] = make_trainer(name, X, y, (width,) * depth)
+        trainers[name].compile()
+    epochs = {}
+    for name, trainer in trainers.items():  # calibrate: epochs per measure
+        start = time.perf_counter()
+        trainer.train(1)
+        estimate = time.perf_counter() - start
+        epochs[name] = int(
+            min(
+                MAX_EPOCHS_PER_MEASURE,
+                max(1, math.ceil(MIN_MEASURE_SECONDS / estimate)),
+            )
+        )
+    seconds = {name: [] for name in names}
+    for round_ in range(rounds):
+        shift = round_ % len(names)  # rotate the order from round to round
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            trainers[name].train(epochs[name])
+            seconds[name].append((time.perf_counter() - start) / epochs[name])
+    return seconds, epochs
+
+
+def measure_grid(sizes, rounds, names, peaks, n_samples=N_SAMPLES):
+    """Time every (dtype, width, depth) of ``sizes``; one row per size."""
+    data = {dtype: make_data(dtype, n_samples) for dtype in {s[0] for s in sizes}}
+    rows = []
+    for index, (dtype, width, depth) in enumerate(sizes, start=1):
+        seconds, epochs = time_size(width, depth, *data[dtype], names, rounds)
+        flops = flops_per_epoch(width, depth, n_samples)
+        row = {
+            "dtype": dtype,
+            "width": width,
+            "depth": depth,
+            "flops_per_epoch": flops,
+            "gemm_limit_seconds": flops / (peaks[dtype] * 1e9),
+            "implementations": {},
+        }
+        for name in names:
+            median = float(np.median(seconds[name]))
+            gflops = flops / median / 1e9
+            row["implementations"][name] = {
+                "seconds_per_epoch": median,
+                "rounds": seconds[name],
+                "epochs_per_measure": epochs[name],
+                "gflops": gflops,
+                "percent_of_peak": 100.0 * gflops / peaks[dtype],
+            }
+        rows.append(row)
+        summary = ", ".join(
+            f"{name} {row['implementations'][name]['seconds_per_epoch']:.4g}"
+            for name in names
+        )
+        progress(
+            f"[{index}/{len(sizes)}] {dtype} width {width} x {depth}: {summary} s/epoch"
+        )
+    return rows
+
+
+def depth_costs(rows, names):
+    """Least-squares seconds per added hidden layer, per dtype/width/impl."""
+    costs = []
+    keys = sorted({(r["dtype"], r["width"]) for r in rows})
+    for dtype, width in keys:
+        series = [r for r in rows if r["dtype"] == dtype and r["width"] == width]
+        if len(series) < 2:
+            continue
+        depths = [r["depth"] for r in series]
+        for name in names:
+            times = [r["implementations"][name]["seconds_per_epoch"] for r in series]
+            slope, intercept = np.polyfit(depths, times, 1)
+            costs.append(
+                {
+                    "dtype": dtype,
+                    "width": width,
+                    "implementation": name,
+                    "seconds_per_layer": float(slope),
+                    "seconds_at_zero_layers": float(intercept),
+                }
+            )
+    return costs
+
+
+def measure_inference(repeats):
+    """Predict throughput on 100k rows and single-row latency."""
+    results = {}
+    X, row = prediction_rows(), prediction_rows(n_rows=1)
+    models = {name: fitted_model(name) for name in ESTIMATORS}
+    for name, model in models.items():
+        results[name] = {
+            "predict_100k_seconds": median_seconds(
+                lambda model=model: model.predict(X), repeats
+            ),
+            "predict_one_row_seconds": median_seconds(
+                lambda model=model: model.predict(row), repeats, inner=200
+            ),
+        }
+        results[name]["rows_per_second"] = (
+            PREDICT_ROWS / results[name]["predict_100k_seconds"]
+        )
+    return results
+
+
+def write_json(path, report):
+    path.write_text(json.dumps(report, indent=2))
+
+
+def _fmt(seconds):
+    return f"{seconds:.3g}"
+
+
+def write_markdown(path, report):
+    names = report["implementations"]
+    peers = [n for n in names if n != "fastbp"]
+    machine = report["machine"]
+    lines = [
+        "# fastbp benchmark report",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, "
+        f"Python {machine['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v),
+        "",
+        f"Workload: n = {N_SAMPLES} x {N_FEATURES}, batch {BATCH_SIZE}, adam, "
+        "relu hidden layers, one output. Seconds per epoch are medians of "
+        f"{report['rounds']} interleaved rounds.",
+        "",
+        "GEMM peak measured in this run (numpy matmul): "
+        + ", ".join(f"{d} {p:.1f} GFLOP/s" for d, p in report["gemm_peak"].items()),
+        "",
+    ]
+    for name in IMPLEMENTATIONS:
+        if name not in names:
+            lines.append(f"Not measured: {name} ({report['skipped'][name]}).")
+    for dtype in DTYPES:
+        rows = [r for r in report["grid"] if r["dtype"] == dtype]
+        header = (
+            ["width", "hidden layers"]
+            + [f"{n} s/epoch" for n in names]
+            + [f"speed-up vs {p}" for p in peers]
+            + ["fastbp GFLOP/s", "% of peak", "GEMM limit s"]
+        )
+        lines += ["", f"## Seconds per epoch, {dtype}", ""]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        for r in rows:
+            impl = r["implementations"]
+            fast = impl["fastbp"]["seconds_per_epoch"]
+            cells = [str(r["width"]), str(r["depth"])]
+            cells += [_fmt(impl[n]["seconds_per_epoch"]) for n in names]
+            cells += [f"{impl[p]['seconds_per_epoch'] / fast:.2f}x" for p in peers]
+            cells += [
+                f"{impl['fastbp']['gflops']:.2f}",
+                f"{impl['fastbp']['percent_of_peak']:.1f}",
+                _fmt(r["gemm_limit_seconds"]),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    if report["depth_costs"]:
+        lines += ["", "## Cost of one more hidden layer (s/epoch, least squares)", ""]
+        lines.append("| dtype | width | " + " | ".join(names) + " |")
+        lines.append("|" + "---|" * (2 + len(names)))
+        keys = sorted({(c["dtype"], c["width"]) for c in report["depth_costs"]})
+        for dtype, width in keys:
+            cost = {
+                c["implementation"]: c["seconds_per_layer"]
+                for c in report["depth_costs"]
+                if c["dtype"] == dtype and c["width"] == width
+            }
+            lines.append(
+                f"| {dtype} | {width} | "
+                + " | ".join(_fmt(cost[n]) for n in names)
+                + " |"
+            )
+    inference = report["inference"]
+    lines += [
+        "",
+        f"## Prediction (network {PREDICT_HIDDEN}, float64)",
+        "",
+        "| implementation | 100k rows, s | rows/s | one row, us |",
+        "|---|---|---|---|",
+    ]
+    for name, r in inference.items():
+        lines.append(
+            f"| {name} | {_fmt(r['predict_100k_seconds'])} | "
+            f"{r['rows_per_second']:.3g} | {1e6 * r['predict_one_row_seconds']:.1f} |"
+        )
+    cold = report["cold_start"]
+    lines += [
+        "",
+        "## Cold start: a fresh process, import + first small fit (s)",
+        "",
+        "| fastbp, empty JIT cache | fastbp, warm JIT cache | scikit-learn |",
+        "|---|---|---|",
+        f"| {cold['fastbp_empty_cache']:.2f} | {cold['fastbp_warm_cache']:.2f} | "
+        f"{cold['scikit-learn']:.2f} |",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+def write_figure(path, report):
+    """Seconds per epoch against depth, one line per width and implementation."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        progress("matplotlib is not installed: no figure (pip install -e '.[bench]')")
+        return False
+    names = report["implementations"]
+    colors = dict(zip(IMPLEMENTATIONS, ["C3", "C0", "C1", "C2"]))
+    markers = ["o", "s", "^", "D", "v"]
+    costs = {
+        (c["dtype"], c["width"], c["implementation"]): c["seconds_per_layer"]
+        for c in report["depth_costs"]
+    }
+    fig, axes = plt.subplots(1, len(DTYPES), figsize=(14, 6.5), sharey=True)
+    for ax, dtype in zip(np.atleast_1d(axes), DTYPES):
+        rows = [r for r in report["grid"] if r["dtype"] == dtype]
+        widths = sorted({r["width"] for r in rows})
+        for w_index, width in enumerate(widths):
+            series = [r for r in rows if r["width"] == width]
+            depths = [r["depth"] for r in series]
+            for name in names:
+                times = [
+                    r["implementations"][name]["seconds_per_epoch"] for r in series
+                ]
+                cost = costs.get((dtype, width, name))
+                label = f"{name}, width {width}"
+                if cost is not None:
+                    label += f" (+{cost:.2g} s/layer)"
+                ax.plot(
+                    depths,
+                    times,
+                    color=colors[name],
+                    marker=markers[w_index % len(markers)],
+                    linewidth=2.2 if name == "fastbp" else 1.2,
+                    label=label,
+                )
+            limit = [r["gemm_limit_seconds"] for r in series]
+            ax.plot(depths, limit, color="gray", linestyle=":", linewidth=1)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(sorted({r["depth"] for r in rows}))
+        ax.set_xticklabels([str(d) for d in sorted({r["depth"] for r in rows})])
+        ax.set_xlabel("hidden layers")
+        ax.set_title(f"{dtype} (dotted: arithmetic at the GEMM peak)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=6, ncol=2)
+    np.atleast_1d(axes)[0].set_ylabel("seconds per epoch")
+    fig.suptitle(
+        f"Backprop cost by depth and width: n = {N_SAMPLES} x {N_FEATURES}, "
+        f"batch {BATCH_SIZE}, adam ({report['machine']['cpu']}, "
+        f"{report['machine']['cores']} cores)"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="reduced grid")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (3 if args.quick else 5)
+    args.out.mkdir(parents=True, exist_ok=True)
+    names = available_implementations()
+    skipped = {n: missing_reason(n) for n in IMPLEMENTATIONS if n not in names}
+    for name, reason in skipped.items():
+        progress(f"skipping {name}: {reason}")
+
+    started = time.perf_counter()
+    progress("measuring the GEMM peak")
+    peaks = {dtype: gemm_peak(dtype) for dtype in DTYPES}
+    progress(", ".join(f"{d}: {p:.1f} GFLOP/s" for d, p in peaks.items()))
+    sizes = [(dtype, w, d) for dtype in DTYPES for w, d in grid(args.quick)]
+    rows = measure_grid(sizes, rounds, names, peaks)
+    progress("timing prediction")
+    inference = measure_inference(repeats=rounds)
+    progress("timing cold start (fresh processes)")
+    cold = cold_starts(repeats=rounds)
+    report = {
+        "machine": machine_info(),
+        "quick": args.quick,
+        "rounds": rounds,
+        "implementations": names,
+        "skipped": skipped,
+        "gemm_peak": peaks,
+        "grid": rows,
+        "depth_costs": depth_costs(rows, names),
+        "inference": inference,
+        "cold_start": cold,
+    }
+    report["seconds"] = time.perf_counter() - started
+    write_json(args.out / "report.json", report)
+    write_markdown(args.out / "report.md", report)
+    figure = write_figure(args.out / "depth_scaling.png", report)
+    written = ["report.md", "report.json"] + (["depth_scaling.png"] if figure else [])
+    progress(
+        f"done in {report['seconds']:.0f} s: "
+        + ", ".join(str(args.out / f) for f in written)
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -45,7 +45,7 @@ def machine_info():
     }
 
 
-def gemm_peak(dtype, size=2048, repeats=5):
+def gemm_peak(dtype, size=2048, repeats=10):
     """Best GFLOP/s of an n x n matrix product (numpy.matmul) in ``dtype``."""
     rng = np.random.RandomState(0)
     A = rng.normal(size=(size, size)).astype(dtype)

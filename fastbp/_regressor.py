@@ -404,6 +404,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         self.coefs_, self.intercepts_ = parameter_views(
             params, self._units, self._offsets
         )
+        self._views = (tuple(self.coefs_), tuple(self.intercepts_))
 
     def _sync_parameters(self):
         """Make the flat buffer hold the weights in ``coefs_``/``intercepts_``.
@@ -413,8 +414,12 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         unpickled; then they are copied into a fresh buffer.
         """
         params = getattr(self, "_params", None)
-        if params is not None and _are_views(
-            self.coefs_ + self.intercepts_, params, self._units, self._offsets
+        views = getattr(self, "_views", None)
+        if (
+            params is not None
+            and views is not None
+            and _same_objects(self.coefs_, views[0])
+            and _same_objects(self.intercepts_, views[1])
         ):
             return
         units = [np.shape(self.coefs_[0])[0]] + [np.shape(c)[1] for c in self.coefs_]
@@ -437,9 +442,10 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         self._offsets = parameter_offsets(units)
         self._set_parameters(pack_parameters(self.coefs_, self.intercepts_, dtype))
 
-    def _codes(self):
-        hidden = ACTIVATION_CODES[self.activation]
-        codes = [hidden] * (len(self._units) - 1)
+    @property
+    def _activation_codes(self):
+        """Activation code of every weight layer's output."""
+        codes = [ACTIVATION_CODES[self.activation]] * (len(self._units) - 1)
         codes[-1] = ACTIVATION_CODES[self.out_activation_]
         return np.asarray(codes, dtype=np.int64)
 
@@ -458,7 +464,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         """The epoch loop: one compiled call per epoch."""
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        units, offsets, codes = self._units, self._offsets, self._codes()
+        units, offsets, codes = self._units, self._offsets, self._activation_codes
         dtype = self._params.dtype
         acts = np.empty(batch_size * units.sum(), dtype)
         deltas = np.empty_like(acts)
@@ -568,22 +574,46 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values.
         """
-        check_is_fitted(self, "coefs_")
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self, "coefs_")  # raises NotFittedError
         self._sync_parameters()
-        X = validate_data(self, X, reset=False, dtype=self._params.dtype, order="C")
-        out = np.empty((X.shape[0], self._units[-1]), dtype=self._params.dtype)
+        params = self._params
+        X = self._validate_predict_input(X, params.dtype)
+        out = np.empty((X.shape[0], self._units[-1]), dtype=params.dtype)
         chunk_rows = max(1, min(PREDICT_CHUNK_ROWS, X.shape[0]))
         predict_kernel(
-            X, self._params, self._units, self._offsets, self._codes(),
+            X, params, self._units, self._offsets, self._activation_codes,
             BLAS_MIN_SIZE, chunk_rows, out,
         )  # fmt: skip
         return out.ravel() if out.shape[1] == 1 else out
+
+    def _validate_predict_input(self, X, dtype):
+        """``validate_data``, with a shortcut for arrays that need nothing.
+
+        A C-contiguous 2-D array of the weights' dtype with the fitted number
+        of columns and finite values is used as it is (when the model was not
+        fitted on named columns); anything else goes through
+        scikit-learn's validation.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype == dtype
+            and X.flags.c_contiguous
+            and 0 < X.shape[0]
+            and X.shape[1] == getattr(self, "n_features_in_", -1)
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(np.add.reduce(X, axis=None))
+        ):
+            return X
+        return validate_data(self, X, reset=False, dtype=dtype, order="C")
 
     def __getstate__(self):
         # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
         # from them when needed (see _sync_parameters).
         state = super().__getstate__()
         state.pop("_params", None)
+        state.pop("_views", None)
         return state
 
     def __sklearn_tags__(self):
@@ -594,16 +624,6 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
-def _are_views(arrays, params, units, offsets):
-    """True when ``arrays`` are exactly the layout's views into ``params``."""
-    coefs, intercepts = parameter_views(params, units, offsets)
-    expected = coefs + intercepts
-    if len(arrays) != len(expected):
-        return False
-    return all(
-        isinstance(a, np.ndarray)
-        and a.base is params
-        and a.shape == e.shape
-        and a.ctypes.data == e.ctypes.data
-        for a, e in zip(arrays, expected)
-    )
+def _same_objects(arrays, views):
+    """True when ``arrays`` holds exactly the objects ``views`` (not copies)."""
+    return len(arrays) == len(views) and all(a is v for a, v in zip(arrays, views))

@@ -25,24 +25,26 @@ ACTIVATION_CODES = {
 
 
 @jit
-def activate(Z, code):
-    """Replace ``Z`` (n_samples, n_units) by ``f(Z)`` in place."""
+def add_bias_and_activate(Z, b, code):
+    """Replace ``Z`` (n_samples, n_units) by ``f(Z + b)`` in place, one pass."""
     n, m = Z.shape
     if code == LOGISTIC:
         for i in range(n):
             for j in range(m):
-                Z[i, j] = 1.0 / (1.0 + np.exp(-Z[i, j]))
+                Z[i, j] = 1.0 / (1.0 + np.exp(-(Z[i, j] + b[j])))
     elif code == TANH:
         for i in range(n):
             for j in range(m):
-                Z[i, j] = np.tanh(Z[i, j])
+                Z[i, j] = np.tanh(Z[i, j] + b[j])
     elif code == RELU:
         for i in range(n):
             for j in range(m):
-                # Written so that NaN passes through: a diverging model must
-                # stay visible.
-                if Z[i, j] < 0.0:
-                    Z[i, j] = 0.0
+                z = Z[i, j] + b[j]
+                Z[i, j] = 0.0 if z < 0.0 else z  # NaN passes through
+    else:
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] += b[j]
 
 
 @jit

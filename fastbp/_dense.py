@@ -12,7 +12,7 @@ derivative of the loss with respect to the layer's pre-activation ``Z``.
 
 import numpy as np
 
-from ._activations import activate, multiply_by_derivative
+from ._activations import add_bias_and_activate, multiply_by_derivative
 from ._jit import jit
 
 
@@ -23,9 +23,6 @@ def dense_forward(A_prev, W, b, A, code, use_blas):
     fan_out = W.shape[1]
     if use_blas:
         np.dot(A_prev, W, A)
-        for i in range(n):
-            for j in range(fan_out):
-                A[i, j] += b[j]
     else:
         for i in range(n):
             for j in range(fan_out):
@@ -34,9 +31,7 @@ def dense_forward(A_prev, W, b, A, code, use_blas):
                 a = A_prev[i, k]
                 for j in range(fan_out):
                     A[i, j] += a * W[k, j]
-            for j in range(fan_out):
-                A[i, j] += b[j]
-    activate(A, code)
+    add_bias_and_activate(A, b, code)
 
 
 @jit

@@ -47,9 +47,9 @@ def backprop(
     Runs the forward pass and returns the batch's loss (with its L2 term).
     Writes into ``grad`` (same layout as ``params``) the gradient that
     scikit-learn uses: that of the L2-penalised loss whose data term is
-    multiplied by n_outputs (see ``_loss``; identical for one output). ``codes[l]`` is the activation of layer
-    ``l + 1``. A batch whose weights sum to zero contributes nothing: its
-    gradient is zero and its loss is 0.
+    multiplied by n_outputs (see ``_loss``; identical for one output).
+    ``codes[l]`` is the activation of layer ``l + 1``. A batch whose weights
+    sum to zero contributes nothing: its gradient is zero and its loss is 0.
     """
     L = units.shape[0] - 1
     weight_sum = 0.0

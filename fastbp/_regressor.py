@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, shuffle
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -490,7 +490,10 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
-                    order = shuffle(order, random_state=random_state)
+                    # The swaps of a shuffle do not depend on the values, so
+                    # shuffling ``order`` in place gives scikit-learn's
+                    # ``shuffle(order, random_state)`` from the same stream.
+                    random_state.shuffle(order)
                 in_epoch = True
                 total, step = run_epoch(
                     X, Y, sample_weight, order, batch_size, self._params, grad,

@@ -4,7 +4,11 @@ import naive
 import numpy as np
 import pytest
 
-from fastbp._activations import ACTIVATION_CODES, activate, multiply_by_derivative
+from fastbp._activations import (
+    ACTIVATION_CODES,
+    add_bias_and_activate,
+    multiply_by_derivative,
+)
 
 DTYPES = [np.float32, np.float64]
 NAMES = ["identity", "logistic", "tanh", "relu"]
@@ -12,12 +16,13 @@ NAMES = ["identity", "logistic", "tanh", "relu"]
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
-def test_activate_matches_reference(dtype, name):
-    """activate writes f(Z) over Z."""
+def test_add_bias_and_activate_matches_reference(dtype, name):
+    """add_bias_and_activate writes f(Z + b) over Z."""
     rng = np.random.default_rng(0)
     Z = (3 * rng.standard_normal((7, 5))).astype(dtype)
-    expected = naive.activate(Z.astype(np.float64), name)
-    activate(Z, ACTIVATION_CODES[name])
+    b = rng.standard_normal(5).astype(dtype)
+    expected = naive.activate(Z.astype(np.float64) + b, name)
+    add_bias_and_activate(Z, b, ACTIVATION_CODES[name])
     assert Z.dtype == dtype
     naive.assert_close(Z, expected, dtype)
 
@@ -50,7 +55,7 @@ def test_relu_derivative_is_zero_where_output_is_zero(dtype):
 def test_activate_passes_nan_through(dtype, name):
     """A NaN input stays NaN (a diverging model must stay visible)."""
     Z = np.array([[np.nan, -1.0], [1.0, np.nan]], dtype=dtype)
-    activate(Z, ACTIVATION_CODES[name])
+    add_bias_and_activate(Z, np.zeros(2, dtype), ACTIVATION_CODES[name])
     assert np.isnan(Z[0, 0]) and np.isnan(Z[1, 1])
     assert not np.isnan(Z[0, 1]) and not np.isnan(Z[1, 0])
 
@@ -58,5 +63,5 @@ def test_activate_passes_nan_through(dtype, name):
 def test_relu_activate_hand_worked():
     """relu zeroes negative values and keeps the others."""
     Z = np.array([[-2.0, -0.0, 0.0, 3.0]])
-    activate(Z, ACTIVATION_CODES["relu"])
-    np.testing.assert_array_equal(Z, [[0.0, 0.0, 0.0, 3.0]])
+    add_bias_and_activate(Z, np.array([0.0, 0.0, 0.0, -1.0]), ACTIVATION_CODES["relu"])
+    np.testing.assert_array_equal(Z, [[0.0, 0.0, 0.0, 2.0]])

@@ -33,6 +33,7 @@ from .inference import (
     prediction_rows,
 )
 from .machine import gemm_peak, machine_info
+from .memory import fit_memory
 from .workload import (
     BATCH_SIZE,
     DTYPES,
@@ -253,6 +254,18 @@ def write_markdown(path, report):
         f"{cold['scikit-learn']:.2f} |",
         "",
     ]
+    memory = report.get("memory")
+    if memory:
+        mb = {k: memory[k] / 2**20 for k in ("baseline", "peak", "data", "overhead")}
+        lines += [
+            f"## Memory: fit of {memory['n_rows']:,} x 8 float32 rows, "
+            f"hidden {tuple(memory['hidden'])}",
+            "",
+            f"Peak RSS {mb['peak']:.1f} MB = baseline {mb['baseline']:.1f} MB "
+            f"(Python, libraries, compiled kernels) + data {mb['data']:.1f} MB "
+            f"+ fit overhead {mb['overhead']:.1f} MB.",
+            "",
+        ]
     path.write_text("\n".join(lines))
 
 
@@ -341,6 +354,8 @@ def main(argv=None):
     inference = measure_inference(repeats=rounds)
     progress("timing cold start (fresh processes)")
     cold = cold_starts(repeats=rounds)
+    progress("measuring the peak memory of a 1,000,000-row float32 fit")
+    memory = fit_memory()
     report = {
         "machine": machine_info(),
         "quick": args.quick,
@@ -352,6 +367,7 @@ def main(argv=None):
         "depth_costs": depth_costs(rows, names),
         "inference": inference,
         "cold_start": cold,
+        "memory": memory,
     }
     report["seconds"] = time.perf_counter() - started
     write_json(args.out / "report.json", report)

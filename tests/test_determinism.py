@@ -1,0 +1,67 @@
+"""The same random_state gives bitwise-identical weights: in one process, and
+in fresh processes whatever the number of BLAS threads."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastbp import BackpropRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# Networks small and large enough for BLAS to use one or several threads.
+_CHILD = """
+import hashlib, warnings
+import numpy as np
+from fastbp import BackpropRegressor
+warnings.simplefilter("ignore")
+rng = np.random.RandomState(0)
+X = rng.normal(size=(1000, 8))
+y = np.sin(X[:, 0]) + X[:, 1]
+digest = hashlib.sha256()
+for hidden, dtype in [((16,), np.float64), ((256, 256), np.float64),
+                      ((300, 300), np.float32)]:
+    model = BackpropRegressor(hidden, max_iter=2, random_state=0)
+    model.fit(X.astype(dtype), y.astype(dtype))
+    for array in model.coefs_ + model.intercepts_:
+        digest.update(array.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def weights_digest(threads):
+    env = dict(
+        os.environ,
+        OPENBLAS_NUM_THREADS=str(threads),
+        OMP_NUM_THREADS=str(threads),
+        NUMBA_NUM_THREADS=str(threads),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_same_weights_with_one_and_two_threads():
+    one, two = weights_digest(1), weights_digest(2)
+    assert len(one) == 64
+    assert one == two
+
+
+def test_same_weights_twice_in_one_process():
+    rng = np.random.RandomState(1)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    digests = []
+    for _ in range(2):
+        model = BackpropRegressor((32, 16), max_iter=3, random_state=7)
+        model.fit(X, y)
+        digest = hashlib.sha256()
+        for array in model.coefs_ + model.intercepts_:
+            digest.update(array.tobytes())
+        digests.append(digest.hexdigest())
+    assert digests[0] == digests[1]

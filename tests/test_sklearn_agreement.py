@@ -69,9 +69,12 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
-@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("n_outputs", [1, 3, 6])
 def test_same_weights_as_mlpregressor(case, activation, n_outputs):
-    """Each solver and hidden activation, alpha > 0, batch not dividing n."""
+    """Each solver and hidden activation, alpha > 0, batch not dividing n.
+
+    1 and 3 outputs take the loop path of narrow output layers, 6 BLAS.
+    """
     X, y = make_data(n_outputs=n_outputs)
     params = dict(
         hidden_layer_sizes=(7, 4),

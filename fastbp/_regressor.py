@@ -24,6 +24,7 @@ from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
 from ._network import run_epoch
 from ._optimizers import SOLVER_CODES, optimizer_hyperparameters
+from ._threads import blas_threads_for
 
 # A layer with fan_in * fan_out at least this large uses BLAS, smaller ones
 # hand-written loops. Measured (n = 8192 x 8, batch 200, adam): BLAS is
@@ -374,7 +375,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         if not incremental or not hasattr(self, "_optimizer_state"):
             self._optimizer_state = np.zeros((2, self._params.size), X.dtype)
             self._optimizer_step = 0
-        self._train(X, Y, sample_weight, random_state, incremental)
+        with blas_threads_for(self._units):
+            self._train(X, Y, sample_weight, random_state, incremental)
         return self
 
     def _initialize(self, units, dtype, random_state):

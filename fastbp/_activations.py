@@ -4,7 +4,8 @@ Each activation is identified by an integer code so that one compiled kernel
 serves every network (no specialisation per activation). Derivatives are
 written in terms of the activation's output ``A = f(Z)``, which the forward
 pass has already computed: ``logistic' = A (1 - A)``, ``tanh' = 1 - A**2``,
-``relu' = [A > 0]``.
+``relu' = [A > 0]``, ``leaky_relu' = 1 if A > 0 else 0.01``, and for
+``elu(Z) = exp(Z) - 1`` (Z <= 0), ``elu' = exp(Z) = A + 1``.
 """
 
 import numpy as np
@@ -15,12 +16,19 @@ IDENTITY = 0
 LOGISTIC = 1
 TANH = 2
 RELU = 3
+LEAKY_RELU = 4
+ELU = 5
+
+LEAKY_RELU_SLOPE = 0.01
+ELU_ALPHA = 1.0
 
 ACTIVATION_CODES = {
     "identity": IDENTITY,
     "logistic": LOGISTIC,
     "tanh": TANH,
     "relu": RELU,
+    "leaky_relu": LEAKY_RELU,
+    "elu": ELU,
 }
 
 
@@ -41,6 +49,16 @@ def add_bias_and_activate(Z, b, code):
             for j in range(m):
                 z = Z[i, j] + b[j]
                 Z[i, j] = 0.0 if z < 0.0 else z  # NaN passes through
+    elif code == LEAKY_RELU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j] + b[j]
+                Z[i, j] = LEAKY_RELU_SLOPE * z if z < 0.0 else z
+    elif code == ELU:
+        for i in range(n):
+            for j in range(m):
+                z = Z[i, j] + b[j]
+                Z[i, j] = ELU_ALPHA * (np.exp(z) - 1.0) if z < 0.0 else z
     else:
         for i in range(n):
             for j in range(m):
@@ -64,3 +82,13 @@ def multiply_by_derivative(A, delta, code):
             for j in range(m):
                 if A[i, j] == 0.0:
                     delta[i, j] = 0.0
+    elif code == LEAKY_RELU:
+        for i in range(n):
+            for j in range(m):
+                if not A[i, j] > 0.0:
+                    delta[i, j] *= LEAKY_RELU_SLOPE
+    elif code == ELU:
+        for i in range(n):
+            for j in range(m):
+                if not A[i, j] > 0.0:
+                    delta[i, j] *= A[i, j] + ELU_ALPHA

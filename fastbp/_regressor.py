@@ -57,8 +57,10 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     hidden_layer_sizes : array-like of int, default=(100,)
         Number of units of each hidden layer. ``()`` gives a network with no
         hidden layer: one neuron per output.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu'}, \
+            default='relu'
+        Activation of the hidden layers: scikit-learn's four, and the leaky
+        ReLU (slope 0.01 below 0) and the ELU (``exp(z) - 1`` below 0).
     loss : {'squared_error', 'poisson'}, default='squared_error'
         Loss minimised: half the squared error averaged over samples and
         outputs. 'poisson' is not implemented yet.
@@ -109,8 +111,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         Epochs without improvement of ``tol`` before training stops.
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'.
-    out_activation : {'identity', 'logistic', 'tanh', 'relu'}, \
-            default='identity'
+    out_activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+            'elu'}, default='identity'
         Activation of the output layer. With a non-identity output, the
         output error includes the activation's derivative.
 

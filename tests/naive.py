@@ -37,6 +37,10 @@ def activate(Z, name):
         return np.tanh(Z)
     if name == "relu":
         return np.where(Z < 0, 0.0, Z)  # keeps NaN, unlike np.maximum(Z, 0)
+    if name == "leaky_relu":
+        return np.where(Z < 0, 0.01 * Z, Z)
+    if name == "elu":
+        return np.where(Z < 0, np.expm1(np.minimum(Z, 0.0)), Z)
     raise ValueError(name)
 
 
@@ -50,6 +54,10 @@ def derivative(A, name):
         return 1.0 - A**2
     if name == "relu":
         return (A != 0).astype(A.dtype)
+    if name == "leaky_relu":
+        return np.where(A > 0, 1.0, 0.01).astype(A.dtype)
+    if name == "elu":  # exp(Z) = A + 1 where Z < 0
+        return np.where(A > 0, 1.0, A + 1.0).astype(A.dtype)
     raise ValueError(name)
 
 

@@ -11,7 +11,7 @@ from fastbp._activations import (
 )
 
 DTYPES = [np.float32, np.float64]
-NAMES = ["identity", "logistic", "tanh", "relu"]
+NAMES = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu"]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

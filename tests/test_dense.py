@@ -8,7 +8,7 @@ from fastbp._activations import ACTIVATION_CODES
 from fastbp._dense import dense_backward, dense_forward, dense_gradient
 
 DTYPES = [np.float32, np.float64]
-NAMES = ["identity", "logistic", "tanh", "relu"]
+NAMES = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu"]
 N, FAN_IN, FAN_OUT = 7, 5, 3
 
 

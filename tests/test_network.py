@@ -20,7 +20,7 @@ from fastbp._network import (
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters
 
 DTYPES = [np.float32, np.float64]
-NAMES = ["identity", "logistic", "tanh", "relu"]
+NAMES = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu"]
 BLAS_MIN = {"blas": 0, "loops": 2**40}
 N_FEATURES = 4
 # (hidden_layer_sizes, hidden activation); the activation is unused without a

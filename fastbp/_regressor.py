@@ -11,6 +11,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
@@ -23,7 +25,7 @@ from ._activations import ACTIVATION_CODES
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
 from ._network import run_epoch
-from ._optimizers import SOLVER_CODES, optimizer_hyperparameters
+from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
 from ._threads import blas_threads_for
 
 # A layer with fan_in * fan_out at least this large uses BLAS, smaller ones
@@ -72,7 +74,11 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         Mini-batch size; 'auto' is ``min(200, n_samples)``. Larger than
         n_samples is clipped, with a warning.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of 'sgd'. Only 'constant' is implemented yet.
+        Learning-rate schedule of 'sgd' (ignored by 'adam'): 'constant' keeps
+        learning_rate_init; 'invscaling' uses
+        ``learning_rate_init / (t_ + 1) ** power_t`` after every epoch;
+        'adaptive' divides the rate by 5 each time ``n_iter_no_change``
+        epochs fail to improve by ``tol``, and stops below 1e-6.
     learning_rate_init : float, default=0.001
         Step size of 'sgd' and 'adam'.
     power_t : float, default=0.5
@@ -98,7 +104,10 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     nesterovs_momentum : bool, default=True
         Whether 'sgd' uses Nesterov's momentum.
     early_stopping : bool, default=False
-        Not implemented yet.
+        Hold out ``validation_fraction`` of the training data (the same split
+        as scikit-learn's for a given random_state), stop when its R^2 has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the
+        weights of the best epoch. Not available with partial_fit.
     validation_fraction : float, default=0.1
         Fraction of the data held out when ``early_stopping=True``.
     beta_1 : float, default=0.9
@@ -126,8 +135,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         Training loss of the last epoch.
     loss_curve_ : list of float
         Training loss of every epoch.
-    best_loss_ : float
-        Lowest training loss reached.
+    best_loss_ : float or None
+        Lowest training loss reached (None with early stopping).
     n_iter_ : int
         Number of epochs run by the last call to fit or partial_fit.
     t_ : int
@@ -142,10 +151,14 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit, when X has string column names.
-    validation_scores_ : None
-        Reserved for early stopping.
-    best_validation_score_ : None
-        Reserved for early stopping.
+    validation_scores_ : list of float or None
+        R^2 on the validation split after every epoch (early stopping only).
+    validation_loss_curve_ : list of float or None
+        Half the mean squared error on the validation split after every epoch,
+        without the L2 term (early stopping only): the curve to put beside
+        ``loss_curve_``.
+    best_validation_score_ : float or None
+        Best validation R^2 (early stopping only).
 
     See Also
     --------
@@ -303,12 +316,6 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     def _check_implemented(self):
         if self.solver == "lbfgs":
             raise NotImplementedError(_NOT_YET.format(what="solver='lbfgs'"))
-        if self.learning_rate != "constant":
-            raise NotImplementedError(
-                _NOT_YET.format(what=f"learning_rate={self.learning_rate!r}")
-            )
-        if self.early_stopping:
-            raise NotImplementedError(_NOT_YET.format(what="early_stopping=True"))
         if self.loss != "squared_error":
             raise NotImplementedError(_NOT_YET.format(what=f"loss={self.loss!r}"))
 
@@ -349,6 +356,9 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental):
         self._validate_params()
         self._check_implemented()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        weighted = sample_weight is not None
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -377,8 +387,11 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         if not incremental or not hasattr(self, "_optimizer_state"):
             self._optimizer_state = np.zeros((2, self._params.size), X.dtype)
             self._optimizer_step = 0
+            self._learning_rate = float(self.learning_rate_init)
+        if self.early_stopping and self.validation_scores_ is None:
+            self._start_validation_history()
         with blas_threads_for(self._units):
-            self._train(X, Y, sample_weight, random_state, incremental)
+            self._train(X, Y, sample_weight, weighted, random_state, incremental)
         return self
 
     def _initialize(self, units, dtype, random_state):
@@ -405,6 +418,16 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         self._no_improvement_count = 0
         self.validation_scores_ = None
         self.best_validation_score_ = None
+        self.validation_loss_curve_ = None
+        if self.early_stopping:
+            self._start_validation_history()
+
+    def _start_validation_history(self):
+        self.best_loss_ = None
+        self.validation_scores_ = []
+        self.validation_loss_curve_ = []
+        self.best_validation_score_ = -np.inf
+        self._best_params = self._params.copy()
 
     def _set_parameters(self, params):
         self._params = params
@@ -467,8 +490,13 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             )
         return int(min(self.batch_size, n_samples))
 
-    def _train(self, X, Y, sample_weight, random_state, incremental):
+    def _train(self, X, Y, sample_weight, weighted, random_state, incremental):
         """The epoch loop: one compiled call per epoch."""
+        validation = None
+        if self.early_stopping:
+            X, Y, sample_weight, validation = self._split_validation(
+                X, Y, sample_weight, weighted, random_state
+            )
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         units, offsets, codes = self._units, self._offsets, self._activation_codes
@@ -480,7 +508,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         grad = np.empty_like(self._params)
         solver = SOLVER_CODES[self.solver]
         hyper = optimizer_hyperparameters(
-            self.learning_rate_init,
+            self._learning_rate,
             self.momentum,
             self.nesterovs_momentum,
             self.beta_1,
@@ -501,6 +529,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                     # shuffling ``order`` in place gives scikit-learn's
                     # ``shuffle(order, random_state)`` from the same stream.
                     random_state.shuffle(order)
+                hyper[LEARNING_RATE] = self._learning_rate
                 in_epoch = True
                 total, step = run_epoch(
                     X, Y, sample_weight, order, batch_size, self._params, grad,
@@ -528,13 +557,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                 in_epoch = False
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                if self._no_improvement(loss):
-                    if self.verbose:
-                        print(
-                            f"Training loss did not improve more than "
-                            f"tol={self.tol:f} for {self.n_iter_no_change} "
-                            "consecutive epochs. Stopping."
-                        )
+                if self._end_of_epoch(loss, validation):
                     break
                 if incremental:
                     break
@@ -554,20 +577,89 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                 "the weights of the last finished epoch were kept.",
                 stacklevel=4,
             )
+        if validation is not None:
+            self._params[:] = self._best_params
 
     def _restore(self, params, state):
         self._params[:] = params
         self._optimizer_state[:] = state
 
-    def _no_improvement(self, loss):
-        """Track the best loss; True when training should stop."""
-        if loss > self.best_loss_ - self.tol:
+    def _split_validation(self, X, Y, sample_weight, weighted, random_state):
+        """Hold out validation_fraction of the data, as scikit-learn does."""
+        X, X_val, Y, Y_val, sample_weight, w_val = train_test_split(
+            X,
+            Y,
+            sample_weight,
+            random_state=random_state,
+            test_size=self.validation_fraction,
+        )
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        contiguous = [np.ascontiguousarray(a) for a in (X, Y, sample_weight)]
+        return (*contiguous, (X_val, Y_val, w_val if weighted else None))
+
+    def _end_of_epoch(self, loss, validation):
+        """Stopping criteria and schedules after an epoch; True to stop.
+
+        The same steps, in the same order, as scikit-learn's: update the
+        no-improvement count (validation R^2 with early stopping, else the
+        training loss), update the 'invscaling' learning rate, then stop, or
+        with 'adaptive' divide the learning rate by 5.
+        """
+        if validation is None:
+            if loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(self.best_loss_, loss)
+        else:
+            self._track_validation(*validation)
+        sgd = self.solver == "sgd"
+        if sgd and self.learning_rate == "invscaling":
+            self._learning_rate = self.learning_rate_init / (
+                (self.t_ + 1) ** self.power_t
+            )
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        what = "Validation score" if validation else "Training loss"
+        message = (
+            f"{what} did not improve more than tol={self.tol:f} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+        if sgd and self.learning_rate == "adaptive":
+            if self._learning_rate > 1e-6:
+                self._learning_rate /= 5.0
+                self._no_improvement_count = 0
+                if self.verbose:
+                    print(f"{message} Setting learning rate to {self._learning_rate:f}")
+                return False
+            message += " Learning rate too small."
+        if self.verbose:
+            print(f"{message} Stopping.")
+        return True
+
+    def _track_validation(self, X_val, Y_val, w_val):
+        """Score the validation split; keep the best weights."""
+        P = self._forward(X_val)
+        if np.isfinite(P).all():
+            score = r2_score(Y_val, P, sample_weight=w_val)
+            loss = 0.5 * np.average(((P - Y_val) ** 2).mean(axis=1), weights=w_val)
+        else:
+            score = loss = np.nan
+        self.validation_scores_.append(score)
+        self.validation_loss_curve_.append(float(loss))
+        if self.verbose:
+            print(f"Validation score: {score:f}")
+        if score < self.best_validation_score_ + self.tol:
             self._no_improvement_count += 1
         else:
             self._no_improvement_count = 0
-        if loss < self.best_loss_:
-            self.best_loss_ = loss
-        return self._no_improvement_count > self.n_iter_no_change
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            self._best_params = self._params.copy()
 
     # -------------------------------------------------------------- predict
 
@@ -587,8 +679,13 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         if not hasattr(self, "coefs_"):
             check_is_fitted(self, "coefs_")  # raises NotFittedError
         self._sync_parameters()
+        X = self._validate_predict_input(X, self._params.dtype)
+        out = self._forward(X)
+        return out.ravel() if out.shape[1] == 1 else out
+
+    def _forward(self, X):
+        """The network's output (n_samples, n_outputs) for validated ``X``."""
         params = self._params
-        X = self._validate_predict_input(X, params.dtype)
         out = np.empty((X.shape[0], self._units[-1]), dtype=params.dtype)
         width = int(self._units.max())
         chunk_rows = min(PREDICT_CHUNK_ROWS, max(1, PREDICT_CHUNK_VALUES // width))
@@ -597,7 +694,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             X, params, self._units, self._offsets, self._activation_codes,
             BLAS_MIN_SIZE, chunk_rows, out,
         )  # fmt: skip
-        return out.ravel() if out.shape[1] == 1 else out
+        return out
 
     def _validate_predict_input(self, X, dtype):
         """``validate_data``, with a shortcut for arrays that need nothing.

@@ -66,9 +66,6 @@ def test_invalid_parameter_is_named(params, name):
     "params, what",
     [
         (dict(solver="lbfgs"), "lbfgs"),
-        (dict(solver="sgd", learning_rate="invscaling"), "invscaling"),
-        (dict(solver="sgd", learning_rate="adaptive"), "adaptive"),
-        (dict(early_stopping=True), "early_stopping"),
         (dict(loss="poisson"), "poisson"),
     ],
 )
@@ -415,3 +412,37 @@ def test_float32_model_survives_pickle():
     assert_array_equal(clone.predict(X32), model.predict(X32))
     clone.partial_fit(X32, y32)
     assert all(c.dtype == np.float32 for c in clone.coefs_)
+
+
+def test_partial_fit_refuses_early_stopping():
+    with pytest.raises(ValueError, match="early_stopping"):
+        BackpropRegressor((3,), early_stopping=True).partial_fit(GOOD_X, GOOD_Y)
+
+
+def test_validation_loss_curve_matches_validation_scores():
+    """For one output, 0.5 * MSE = 0.5 * (1 - R^2) * var(y_val): the ratio of
+    validation_loss_curve_ to 1 - validation_scores_ is the same every epoch,
+    and the best score is the one whose weights are kept."""
+    X, y = make_data(n_samples=300)
+    model = BackpropRegressor(
+        (16,),
+        early_stopping=True,
+        random_state=0,
+        max_iter=40,
+        n_iter_no_change=5,
+        tol=1e-6,
+        learning_rate_init=0.01,
+    ).fit(X, y)
+    scores = np.array(model.validation_scores_)
+    losses = np.array(model.validation_loss_curve_)
+    assert len(scores) == len(losses) == model.n_iter_ == len(model.loss_curve_)
+    ratios = losses / (1.0 - scores)
+    assert_allclose(ratios, ratios[0], rtol=1e-9)
+    assert model.best_validation_score_ == scores.max()
+    assert model.best_loss_ is None
+
+
+def test_validation_attributes_are_none_without_early_stopping():
+    model = BackpropRegressor((3,), max_iter=2).fit(GOOD_X, GOOD_Y)
+    assert model.validation_scores_ is None
+    assert model.validation_loss_curve_ is None

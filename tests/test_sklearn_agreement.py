@@ -152,3 +152,53 @@ def test_float32_close_to_mlpregressor():
     assert all(c.dtype == np.float32 for c in fast.coefs_ + fast.intercepts_)
     for ours, theirs in zip(fast.coefs_, ref.coefs_):
         assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        dict(learning_rate="invscaling", power_t=0.3, learning_rate_init=0.05),
+        dict(learning_rate="adaptive", tol=0.05, n_iter_no_change=2),
+    ],
+)
+def test_same_learning_rate_schedules(schedule):
+    """'invscaling' and 'adaptive' change the step size as scikit-learn's."""
+    X, y = make_data(n_samples=150)
+    params = dict(
+        hidden_layer_sizes=(10,), solver="sgd", random_state=0, max_iter=40, **schedule
+    )
+    fast = BackpropRegressor(**params).fit(X, y)
+    ref = MLPRegressor(**params).fit(X, y)
+    assert fast.n_iter_ == ref.n_iter_
+    assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    assert fast._learning_rate == pytest.approx(ref._optimizer.learning_rate, rel=1e-12)
+    for ours, theirs in zip(fast.coefs_, ref.coefs_):
+        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_same_early_stopping(weighted):
+    """Same validation split, scores, stopping epoch and restored weights."""
+    X, y = make_data(n_samples=200, n_outputs=2)
+    sample_weight = np.random.RandomState(5).uniform(0.5, 2, 200) if weighted else None
+    params = dict(
+        hidden_layer_sizes=(12,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=3,
+        tol=1e-3,
+        random_state=1,
+        max_iter=100,
+        learning_rate_init=0.01,
+    )
+    fast = BackpropRegressor(**params).fit(X, y, sample_weight=sample_weight)
+    ref = MLPRegressor(**params).fit(X, y, sample_weight=sample_weight)
+    assert fast.n_iter_ == ref.n_iter_ < 100
+    assert_allclose(fast.validation_scores_, ref.validation_scores_, rtol=RTOL)
+    assert fast.best_validation_score_ == pytest.approx(
+        ref.best_validation_score_, rel=RTOL
+    )
+    for ours, theirs in zip(
+        fast.coefs_ + fast.intercepts_, ref.coefs_ + ref.intercepts_
+    ):
+        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)

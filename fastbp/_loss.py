@@ -9,8 +9,10 @@ samples, of the squared error averaged over outputs::
 Its gradient with respect to ``P_ij`` is ``w_i (P_ij - Y_ij) / (n_outputs *
 sum_i w_i)``. Like scikit-learn, the output delta is taken as
 ``w_i (P_ij - Y_ij)`` and the division by ``sum_i w_i`` is applied to the
-parameter gradients; the ``1 / n_outputs`` factor is not applied, so that the
-gradient is that of ``n_outputs * loss`` (identical for a single output).
+parameter gradients; for the stochastic solvers the ``1 / n_outputs`` factor
+is not applied (scikit-learn's convention), so that the gradient is that of
+``n_outputs`` times the data term plus the L2 term (identical for a single
+output). L-BFGS, which needs the gradient of the loss it minimises, applies it.
 """
 
 from ._jit import jit
@@ -33,9 +35,13 @@ def squared_error(P, Y, w):
 
 
 @jit
-def squared_error_delta(P, Y, w, delta):
-    """Write ``w_i (P_ij - Y_ij)``, the output-layer error, into ``delta``."""
+def squared_error_delta(P, Y, w, delta, scale):
+    """Write ``scale * w_i (P_ij - Y_ij)``, the output error, into ``delta``.
+
+    ``scale = 1`` is scikit-learn's convention for its stochastic solvers;
+    ``scale = 1 / n_outputs`` gives the gradient of the reported loss itself.
+    """
     n, m = P.shape
     for i in range(n):
         for j in range(m):
-            delta[i, j] = w[i] * (P[i, j] - Y[i, j])
+            delta[i, j] = scale * w[i] * (P[i, j] - Y[i, j])

@@ -40,14 +40,28 @@ def forward(params, units, offsets, codes, blas_min, acts, n_rows):
 
 @jit
 def backprop(
-    params, grad, units, offsets, codes, blas_min, alpha, acts, deltas, Y, w, n_rows
+    params,
+    grad,
+    units,
+    offsets,
+    codes,
+    blas_min,
+    alpha,
+    acts,
+    deltas,
+    Y,
+    w,
+    n_rows,
+    output_scale,
 ):
     """Loss and gradient of one batch whose input is in ``acts``' layer 0.
 
     Runs the forward pass and returns the batch's loss (with its L2 term).
-    Writes into ``grad`` (same layout as ``params``) the gradient that
-    scikit-learn uses: that of the L2-penalised loss whose data term is
-    multiplied by n_outputs (see ``_loss``; identical for one output).
+    Writes into ``grad`` (same layout as ``params``) the gradient of the
+    L2-penalised loss whose data term is multiplied by
+    ``n_outputs * output_scale``: ``output_scale = 1`` is scikit-learn's
+    convention for its stochastic solvers, ``1 / n_outputs`` the gradient of
+    the returned loss itself (see ``_loss``; the same for one output).
     ``codes[l]`` is the activation of layer ``l + 1``. A batch whose weights
     sum to zero contributes nothing: its gradient is zero and its loss is 0.
     """
@@ -70,7 +84,7 @@ def backprop(
     # because it only pairs the identity output with squared error; any other
     # output activation needs it.
     delta = layer_view(deltas, units, L, n_rows)
-    squared_error_delta(P, Y, w, delta)
+    squared_error_delta(P, Y, w, delta, output_scale)
     multiply_by_derivative(P, delta, codes[L - 1])
     for layer in range(L - 1, -1, -1):
         W = coef_view(params, units, offsets, layer)
@@ -171,6 +185,7 @@ def run_epoch(
             Y_batch[:n_rows],
             w_batch[:n_rows],
             n_rows,
+            1.0,
         )
         total += loss * n_rows
         step += 1
@@ -212,17 +227,15 @@ def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
             A_prev = A
 
 
-def loss_and_gradient(
-    params, X, Y, sample_weight, units, offsets, codes, alpha, blas_min
-):
-    """Loss and gradient over all of (X, Y), as one batch.
+class FullBatch:
+    """Loss and gradient over all of (X, Y) as one batch.
 
-    Allocates the workspaces and runs :func:`backprop` on every row; for
-    full-batch optimizers and gradient checks.
+    The workspaces are allocated, and the rows gathered, once; each call then
+    runs :func:`backprop` on the given parameters. For full-batch optimizers
+    (L-BFGS) and gradient checks.
 
     Parameters
     ----------
-    params : ndarray of shape (n_params,)
     X : ndarray of shape (n_samples, n_features), C-contiguous
     Y : ndarray of shape (n_samples, n_outputs), C-contiguous
     sample_weight : ndarray of shape (n_samples,)
@@ -230,42 +243,35 @@ def loss_and_gradient(
         The network, as described in this module's docstring.
     alpha : float
     blas_min : int
-
-    Returns
-    -------
-    loss : float
-    grad : ndarray of shape (n_params,)
+    output_scale : float, default=1.0
+        See :func:`backprop`.
     """
-    n_samples = X.shape[0]
-    acts = np.empty(n_samples * units.sum(), params.dtype)
-    deltas = np.empty_like(acts)
-    Y_batch = np.empty_like(Y)
-    w_batch = np.empty_like(sample_weight)
-    grad = np.empty_like(params)
-    gather_rows(
-        X,
-        Y,
-        sample_weight,
-        np.arange(n_samples),
-        0,
-        n_samples,
-        units,
-        acts,
-        Y_batch,
-        w_batch,
-    )
-    loss = backprop(
-        params,
-        grad,
-        units,
-        offsets,
-        codes,
-        blas_min,
-        alpha,
-        acts,
-        deltas,
-        Y_batch,
-        w_batch,
-        n_samples,
-    )
-    return loss, grad
+
+    def __init__(self, X, Y, sample_weight, units, offsets, codes, alpha,
+                 blas_min, output_scale=1.0):  # fmt: skip
+        n_samples = X.shape[0]
+        self.network = (units, offsets, codes, blas_min, alpha)
+        self.acts = np.empty(n_samples * units.sum(), X.dtype)
+        self.deltas = np.empty_like(self.acts)
+        self.Y = np.empty_like(Y)
+        self.w = np.empty_like(sample_weight)
+        self.output_scale = output_scale
+        gather_rows(X, Y, sample_weight, np.arange(n_samples), 0, n_samples,
+                    units, self.acts, self.Y, self.w)  # fmt: skip
+
+    def __call__(self, params, grad=None):
+        """Return (loss, grad) at ``params``; ``grad`` is written if given."""
+        units, offsets, codes, blas_min, alpha = self.network
+        grad = np.empty_like(params) if grad is None else grad
+        loss = backprop(params, grad, units, offsets, codes, blas_min, alpha,
+                        self.acts, self.deltas, self.Y, self.w, self.Y.shape[0],
+                        self.output_scale)  # fmt: skip
+        return loss, grad
+
+
+def loss_and_gradient(params, X, Y, sample_weight, units, offsets, codes, alpha,
+                      blas_min, output_scale=1.0):  # fmt: skip
+    """:class:`FullBatch`'s (loss, grad) at ``params``, in one call."""
+    objective = FullBatch(X, Y, sample_weight, units, offsets, codes, alpha,
+                          blas_min, output_scale)  # fmt: skip
+    return objective(params)

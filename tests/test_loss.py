@@ -39,7 +39,7 @@ def test_squared_error_delta_matches_reference(dtype, n_outputs, weights):
     P, Y, w = _data(dtype, n_outputs, weights)
     expected = naive.squared_error_delta(*(a.astype(np.float64) for a in (P, Y, w)))
     delta = np.full_like(P, np.nan)
-    squared_error_delta(P, Y, w, delta)
+    squared_error_delta(P, Y, w, delta, 1.0)
     naive.assert_close(delta, expected, dtype)
 
 

@@ -120,6 +120,7 @@ def test_backprop_matches_reference(
         Y,
         w,
         n,
+        1.0,
     )
     expected_loss, expected_grad = naive.flat_backprop(
         *_as64(params), units, names, *_as64(X, Y, w), alpha
@@ -151,6 +152,7 @@ def test_backprop_zero_weight_batch(dtype):
         Y,
         np.zeros(n, dtype=dtype),
         n,
+        1.0,
     )
     assert loss == 0.0
     np.testing.assert_array_equal(grad, 0.0)

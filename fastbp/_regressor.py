@@ -15,6 +15,8 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -23,8 +25,9 @@ from sklearn.utils.validation import (
 
 from ._activations import ACTIVATION_CODES
 from ._layout import pack_parameters, parameter_offsets, parameter_views
+from ._lbfgs import minimize_lbfgs
+from ._network import FullBatch, run_epoch
 from ._network import predict as predict_kernel
-from ._network import run_epoch
 from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
 from ._threads import blas_threads_for
 
@@ -67,7 +70,10 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         Loss minimised: half the squared error averaged over samples and
         outputs. 'poisson' is not implemented yet.
     solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
-        Weight optimizer. 'lbfgs' is not implemented yet.
+        Weight optimizer: mini-batch Adam or SGD, or full-batch L-BFGS-B
+        (SciPy), whose gradient is that of the reported loss also with
+        several outputs, which keeps float32 in float32, and for which
+        ``partial_fit`` does not exist.
     alpha : float, default=0.0001
         Strength of the L2 penalty ``0.5 * alpha * ||W||^2 / batch_samples``.
     batch_size : int or 'auto', default='auto'
@@ -294,6 +300,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @available_if(lambda est: est.solver != "lbfgs")
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current state.
 
@@ -314,8 +321,6 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _check_implemented(self):
-        if self.solver == "lbfgs":
-            raise NotImplementedError(_NOT_YET.format(what="solver='lbfgs'"))
         if self.loss != "squared_error":
             raise NotImplementedError(_NOT_YET.format(what=f"loss={self.loss!r}"))
 
@@ -388,10 +393,14 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             self._optimizer_state = np.zeros((2, self._params.size), X.dtype)
             self._optimizer_step = 0
             self._learning_rate = float(self.learning_rate_init)
-        if self.early_stopping and self.validation_scores_ is None:
+        stochastic = self.solver != "lbfgs"
+        if stochastic and self.early_stopping and self.validation_scores_ is None:
             self._start_validation_history()
         with blas_threads_for(self._units):
-            self._train(X, Y, sample_weight, weighted, random_state, incremental)
+            if self.solver == "lbfgs":
+                self._train_lbfgs(X, Y, sample_weight)
+            else:
+                self._train(X, Y, sample_weight, weighted, random_state, incremental)
         return self
 
     def _initialize(self, units, dtype, random_state):
@@ -419,7 +428,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         self.validation_scores_ = None
         self.best_validation_score_ = None
         self.validation_loss_curve_ = None
-        if self.early_stopping:
+        if self.early_stopping and self.solver != "lbfgs":
             self._start_validation_history()
 
     def _start_validation_history(self):
@@ -579,6 +588,48 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             )
         if validation is not None:
             self._params[:] = self._best_params
+
+    def _train_lbfgs(self, X, Y, sample_weight):
+        """Full-batch L-BFGS-B; the loss of every iteration in loss_curve_."""
+        objective = FullBatch(
+            X, Y, sample_weight, self._units, self._offsets,
+            self._activation_codes, self.alpha, BLAS_MIN_SIZE,
+            output_scale=1.0 / Y.shape[1],
+        )  # fmt: skip
+        last = self._params.astype(np.float64)
+        self.n_iter_ = 0
+
+        def on_iteration(x, loss):
+            last[:] = x
+            self.n_iter_ += 1
+            self.loss_curve_.append(float(loss))
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+
+        try:
+            result = minimize_lbfgs(
+                self._params, objective, self.max_iter, self.max_fun, self.tol,
+                on_iteration,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            self._params[:] = last
+            warnings.warn(
+                f"Training interrupted by user after {self.n_iter_} iterations; "
+                "the weights of the last finished iteration were kept.",
+                stacklevel=4,
+            )
+            self.loss_ = objective(self._params)[0]
+            return
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(result.fun)
+        self.best_loss_ = min(self.loss_curve_, default=self.loss_)
+        if not (np.isfinite(self.loss_) and np.isfinite(self._params).all()):
+            self._params[:] = last
+            raise ValueError(
+                "Training diverged: L-BFGS reached a non-finite loss or weights; "
+                "the last finite iterate was kept. Scale the data (e.g. with "
+                "StandardScaler) or increase alpha."
+            )
 
     def _restore(self, params, state):
         self._params[:] = params

@@ -15,7 +15,7 @@ import pytest
 
 from fastbp._activations import ACTIVATION_CODES
 from fastbp._layout import parameter_offsets
-from fastbp._network import loss_and_gradient
+from fastbp._network import FullBatch, loss_and_gradient
 
 ACTIVATIONS = sorted(ACTIVATION_CODES)
 
@@ -82,3 +82,33 @@ def test_gradient_matches_finite_differences(
     assert relative.max() <= 1e-6
     reported = objective(params, X, Y, w, units, hidden, out, alpha)[1]
     assert loss == pytest.approx(reported, rel=1e-12)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_full_batch_gradient_is_that_of_the_reported_loss(n_outputs):
+    """With output_scale = 1 / n_outputs (L-BFGS), the gradient matches finite
+    differences of the loss that is returned, also for several outputs."""
+    rng = np.random.RandomState(3)
+    units = np.array([4, 6, n_outputs])
+    offsets = parameter_offsets(units)
+    params = rng.uniform(-0.8, 0.8, offsets[-1])
+    X, Y = rng.normal(size=(15, 4)), rng.normal(size=(15, n_outputs))
+    w = rng.uniform(0.5, 2.0, 15)
+    codes = np.array([ACTIVATION_CODES["tanh"], ACTIVATION_CODES["identity"]])
+    objective = FullBatch(X, Y, w, units, offsets, codes, 0.3, 0, 1.0 / n_outputs)
+    loss, grad = objective(params)
+    numeric = central_difference(lambda p: objective(p)[0], params)
+    scale = np.maximum(np.abs(numeric), np.abs(grad))
+    assert (np.abs(grad - numeric) / np.maximum(scale, 1e-5)).max() <= 1e-6
+    reported = objective(params)[0]
+    assert (
+        loss
+        == reported
+        == pytest.approx(
+            objective_value(params, X, Y, w, units, "tanh", "identity", 0.3), rel=1e-12
+        )
+    )
+
+
+def objective_value(params, X, Y, w, units, hidden, out, alpha):
+    return objective(params, X, Y, w, units, hidden, out, alpha)[1]

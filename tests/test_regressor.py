@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -65,7 +65,6 @@ def test_invalid_parameter_is_named(params, name):
 @pytest.mark.parametrize(
     "params, what",
     [
-        (dict(solver="lbfgs"), "lbfgs"),
         (dict(loss="poisson"), "poisson"),
     ],
 )
@@ -446,3 +445,23 @@ def test_validation_attributes_are_none_without_early_stopping():
     model = BackpropRegressor((3,), max_iter=2).fit(GOOD_X, GOOD_Y)
     assert model.validation_scores_ is None
     assert model.validation_loss_curve_ is None
+
+
+def test_lbfgs_fits_keeps_float32_and_has_no_partial_fit():
+    X, y = make_data(n_samples=200)
+    model = BackpropRegressor((16,), solver="lbfgs", max_iter=300, random_state=0)
+    assert not hasattr(model, "partial_fit")
+    model.fit(X.astype(np.float32), y.astype(np.float32))
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    assert model.predict(X.astype(np.float32)).dtype == np.float32
+    assert model.score(X.astype(np.float32), y) > 0.95
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.loss_ <= model.loss_curve_[0]
+
+
+def test_lbfgs_respects_max_fun():
+    X, y = make_data(n_samples=200)
+    model = BackpropRegressor((16,), solver="lbfgs", max_fun=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_ <= 5

@@ -202,3 +202,23 @@ def test_same_early_stopping(weighted):
         fast.coefs_ + fast.intercepts_, ref.coefs_ + ref.intercepts_
     ):
         assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_same_lbfgs_for_one_output(activation):
+    """For one output the objective is scikit-learn's: the same iterates."""
+    X, y = make_data(n_samples=120)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        activation=activation,
+        solver="lbfgs",
+        alpha=1e-3,
+        random_state=0,
+        max_iter=25,
+    )
+    fast = BackpropRegressor(**params).fit(X, y)
+    ref = MLPRegressor(**params).fit(X, y)
+    assert fast.n_iter_ == ref.n_iter_
+    assert fast.loss_ == pytest.approx(ref.loss_, rel=1e-7)
+    for ours, theirs in zip(fast.coefs_, ref.coefs_):
+        assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)

@@ -18,6 +18,7 @@ TANH = 2
 RELU = 3
 LEAKY_RELU = 4
 ELU = 5
+EXP = 6  # the output of Poisson regression (log link); not for hidden layers
 
 LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -30,6 +31,7 @@ ACTIVATION_CODES = {
     "leaky_relu": LEAKY_RELU,
     "elu": ELU,
 }
+OUTPUT_CODES = {**ACTIVATION_CODES, "exp": EXP}
 
 
 @jit
@@ -59,6 +61,10 @@ def add_bias_and_activate(Z, b, code):
             for j in range(m):
                 z = Z[i, j] + b[j]
                 Z[i, j] = ELU_ALPHA * (np.exp(z) - 1.0) if z < 0.0 else z
+    elif code == EXP:
+        for i in range(n):
+            for j in range(m):
+                Z[i, j] = np.exp(Z[i, j] + b[j])
     else:
         for i in range(n):
             for j in range(m):
@@ -92,3 +98,7 @@ def multiply_by_derivative(A, delta, code):
             for j in range(m):
                 if not A[i, j] > 0.0:
                     delta[i, j] *= A[i, j] + ELU_ALPHA
+    elif code == EXP:
+        for i in range(n):
+            for j in range(m):
+                delta[i, j] *= A[i, j]

@@ -18,7 +18,7 @@ from ._activations import multiply_by_derivative
 from ._dense import dense_backward, dense_forward, dense_gradient
 from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
-from ._loss import squared_error, squared_error_delta
+from ._loss import POISSON, loss_delta, loss_value
 from ._optimizers import optimizer_step
 
 
@@ -53,6 +53,7 @@ def backprop(
     w,
     n_rows,
     output_scale,
+    loss_spec,
 ):
     """Loss and gradient of one batch whose input is in ``acts``' layer 0.
 
@@ -62,10 +63,12 @@ def backprop(
     ``n_outputs * output_scale``: ``output_scale = 1`` is scikit-learn's
     convention for its stochastic solvers, ``1 / n_outputs`` the gradient of
     the returned loss itself (see ``_loss``; the same for one output).
-    ``codes[l]`` is the activation of layer ``l + 1``. A batch whose weights
+    ``codes[l]`` is the activation of layer ``l + 1``; ``loss_spec`` is
+    ``(loss code, Huber threshold)`` (see ``_loss``). A batch whose weights
     sum to zero contributes nothing: its gradient is zero and its loss is 0.
     """
     L = units.shape[0] - 1
+    loss_code, huber_delta = loss_spec
     weight_sum = 0.0
     for i in range(n_rows):
         weight_sum += w[i]
@@ -74,18 +77,19 @@ def backprop(
         return 0.0
     forward(params, units, offsets, codes, blas_min, acts, n_rows)
     P = layer_view(acts, units, L, n_rows)
-    loss = squared_error(P, Y, w)
+    loss = loss_value(P, Y, w, loss_code, huber_delta)
     squared_norm = 0.0
     for i in range(offsets[L]):
         squared_norm += params[i] * params[i]
     loss += 0.5 * alpha * squared_norm / weight_sum
 
-    # Output layer: dLoss/dZ = w (P - Y) * f'(Z). scikit-learn omits f'
+    # Output layer: dLoss/dZ = w dLoss/dP * f'(Z). scikit-learn omits f'
     # because it only pairs the identity output with squared error; any other
     # output activation needs it.
     delta = layer_view(deltas, units, L, n_rows)
-    squared_error_delta(P, Y, w, delta, output_scale)
-    multiply_by_derivative(P, delta, codes[L - 1])
+    loss_delta(P, Y, w, delta, output_scale, loss_code, huber_delta)
+    if loss_code != POISSON:  # Poisson's error is already dLoss/dZ
+        multiply_by_derivative(P, delta, codes[L - 1])
     for layer in range(L - 1, -1, -1):
         W = coef_view(params, units, offsets, layer)
         use_blas = W.size >= blas_min
@@ -150,6 +154,7 @@ def run_epoch(
     state,
     step,
     hyper,
+    loss_spec,
 ):
     """Train on every mini-batch of one epoch; return the summed batch loss.
 
@@ -186,6 +191,7 @@ def run_epoch(
             w_batch[:n_rows],
             n_rows,
             1.0,
+            loss_spec,
         )
         total += loss * n_rows
         step += 1
@@ -245,10 +251,12 @@ class FullBatch:
     blas_min : int
     output_scale : float, default=1.0
         See :func:`backprop`.
+    loss_spec : tuple of (int, float), default=(0, 1.0)
+        Loss code and Huber threshold (see ``_loss``); squared error by default.
     """
 
     def __init__(self, X, Y, sample_weight, units, offsets, codes, alpha,
-                 blas_min, output_scale=1.0):  # fmt: skip
+                 blas_min, output_scale=1.0, loss_spec=(0, 1.0)):  # fmt: skip
         n_samples = X.shape[0]
         self.network = (units, offsets, codes, blas_min, alpha)
         self.acts = np.empty(n_samples * units.sum(), X.dtype)
@@ -256,6 +264,7 @@ class FullBatch:
         self.Y = np.empty_like(Y)
         self.w = np.empty_like(sample_weight)
         self.output_scale = output_scale
+        self.loss_spec = (int(loss_spec[0]), float(loss_spec[1]))
         gather_rows(X, Y, sample_weight, np.arange(n_samples), 0, n_samples,
                     units, self.acts, self.Y, self.w)  # fmt: skip
 
@@ -265,13 +274,13 @@ class FullBatch:
         grad = np.empty_like(params) if grad is None else grad
         loss = backprop(params, grad, units, offsets, codes, blas_min, alpha,
                         self.acts, self.deltas, self.Y, self.w, self.Y.shape[0],
-                        self.output_scale)  # fmt: skip
+                        self.output_scale, self.loss_spec)  # fmt: skip
         return loss, grad
 
 
 def loss_and_gradient(params, X, Y, sample_weight, units, offsets, codes, alpha,
-                      blas_min, output_scale=1.0):  # fmt: skip
+                      blas_min, output_scale=1.0, loss_spec=(0, 1.0)):  # fmt: skip
     """:class:`FullBatch`'s (loss, grad) at ``params``, in one call."""
     objective = FullBatch(X, Y, sample_weight, units, offsets, codes, alpha,
-                          blas_min, output_scale)  # fmt: skip
+                          blas_min, output_scale, loss_spec)  # fmt: skip
     return objective(params)

@@ -23,9 +23,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._activations import ACTIVATION_CODES
+from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._lbfgs import minimize_lbfgs
+from ._loss import LOSS_CODES, gradient_scale, loss_value
 from ._network import FullBatch, run_epoch
 from ._network import predict as predict_kernel
 from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
@@ -40,8 +41,6 @@ BLAS_MIN_SIZE = 0
 # chunk, which bounds the workspace for wide layers.
 PREDICT_CHUNK_ROWS = 4096
 PREDICT_CHUNK_VALUES = 1 << 20
-
-_NOT_YET = "{what} is not implemented yet in fastbp; it is planned."
 
 
 class BackpropRegressor(RegressorMixin, BaseEstimator):
@@ -66,9 +65,17 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             default='relu'
         Activation of the hidden layers: scikit-learn's four, and the leaky
         ReLU (slope 0.01 below 0) and the ELU (``exp(z) - 1`` below 0).
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        Loss minimised: half the squared error averaged over samples and
-        outputs. 'poisson' is not implemented yet.
+    loss : {'squared_error', 'poisson', 'absolute_error', 'huber'}, \
+            default='squared_error'
+        Loss minimised, a weighted mean over samples: 'squared_error' is half
+        the squared error averaged over outputs (scikit-learn's);
+        'absolute_error' the absolute error and 'huber' the Huber loss
+        (quadratic up to ``huber_delta``, linear beyond), averaged over
+        outputs, both robust to outliers; 'poisson' half the Poisson
+        deviance summed over outputs, with an exponential output (log link),
+        for non-negative targets, as scikit-learn's.
+    huber_delta : float, default=1.0
+        Threshold of the Huber loss, in units of y.
     solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
         Weight optimizer: mini-batch Adam or SGD, or full-batch L-BFGS-B
         (SciPy), whose gradient is that of the reported loss also with
@@ -191,7 +198,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATION_CODES))],
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(LOSS_CODES))],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -228,6 +236,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         activation="relu",
         *,
         loss="squared_error",
+        huber_delta=1.0,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -254,6 +263,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.loss = loss
+        self.huber_delta = huber_delta
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -320,9 +330,12 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _check_implemented(self):
-        if self.loss != "squared_error":
-            raise NotImplementedError(_NOT_YET.format(what=f"loss={self.loss!r}"))
+    def _check_loss_options(self):
+        if self.loss == "poisson" and self.out_activation != "identity":
+            raise ValueError(
+                "loss='poisson' uses the exponential output (log link); leave "
+                f"out_activation at 'identity', got {self.out_activation!r}."
+            )
 
     def _layer_units(self, n_features, n_outputs):
         sizes = self.hidden_layer_sizes
@@ -350,6 +363,10 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             y_numeric=True,
         )
         Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=X.dtype)
+        if self.loss == "poisson" and (Y < 0).any():
+            raise ValueError(
+                "loss='poisson' needs non-negative targets y; some are negative."
+            )
         if sample_weight is None:
             sample_weight = np.ones(X.shape[0], dtype=X.dtype)
         else:
@@ -360,7 +377,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental):
         self._validate_params()
-        self._check_implemented()
+        self._check_loss_options()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         weighted = sample_weight is not None
@@ -419,7 +436,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     def _start_history(self):
         self.n_layers_ = len(self._units)
         self.n_outputs_ = int(self._units[-1])
-        self.out_activation_ = self.out_activation
+        self.out_activation_ = "exp" if self.loss == "poisson" else self.out_activation
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -482,10 +499,15 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         self._set_parameters(pack_parameters(self.coefs_, self.intercepts_, dtype))
 
     @property
+    def _loss_spec(self):
+        """(loss code, Huber threshold), as the kernels take them."""
+        return (LOSS_CODES[self.loss], float(self.huber_delta))
+
+    @property
     def _activation_codes(self):
         """Activation code of every weight layer's output."""
         codes = [ACTIVATION_CODES[self.activation]] * (len(self._units) - 1)
-        codes[-1] = ACTIVATION_CODES[self.out_activation_]
+        codes[-1] = OUTPUT_CODES[self.out_activation_]
         return np.asarray(codes, dtype=np.int64)
 
     def _batch_size(self, n_samples):
@@ -544,7 +566,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                     X, Y, sample_weight, order, batch_size, self._params, grad,
                     units, offsets, codes, BLAS_MIN_SIZE, self.alpha, acts,
                     deltas, Y_batch, w_batch, solver, self._optimizer_state,
-                    self._optimizer_step, hyper,
+                    self._optimizer_step, hyper, self._loss_spec,
                 )  # fmt: skip
                 loss = total / n_samples
                 if not (np.isfinite(loss) and np.isfinite(self._params).all()):
@@ -594,7 +616,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         objective = FullBatch(
             X, Y, sample_weight, self._units, self._offsets,
             self._activation_codes, self.alpha, BLAS_MIN_SIZE,
-            output_scale=1.0 / Y.shape[1],
+            gradient_scale(LOSS_CODES[self.loss], Y.shape[1]), self._loss_spec,
         )  # fmt: skip
         last = self._params.astype(np.float64)
         self.n_iter_ = 0
@@ -697,7 +719,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         P = self._forward(X_val)
         if np.isfinite(P).all():
             score = r2_score(Y_val, P, sample_weight=w_val)
-            loss = 0.5 * np.average(((P - Y_val) ** 2).mean(axis=1), weights=w_val)
+            weights = np.ones(len(P), P.dtype) if w_val is None else w_val
+            loss = loss_value(P, Y_val, weights, *self._loss_spec)
         else:
             score = loss = np.nan
         self.validation_scores_.append(score)

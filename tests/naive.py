@@ -74,6 +74,37 @@ def squared_error_delta(P, Y, w):
     return w[:, None] * (P - Y)
 
 
+def loss(name, P, Y, w, huber_delta=1.0):
+    """Weighted mean over samples of each loss's per-sample value."""
+    E = P - Y
+    if name == "squared_error":
+        per_sample = 0.5 * (E**2).mean(axis=1)
+    elif name == "absolute_error":
+        per_sample = np.abs(E).mean(axis=1)
+    elif name == "huber":
+        quadratic = np.abs(E) <= huber_delta
+        h = np.where(quadratic, 0.5 * E**2, huber_delta * (np.abs(E) - huber_delta / 2))
+        per_sample = h.mean(axis=1)
+    elif name == "poisson":  # half deviance, as scikit-learn: summed over outputs
+        ratio = np.where(Y > 0, Y / np.where(Y > 0, P, 1.0), 1.0)
+        per_sample = (Y * np.log(ratio) - Y + P).sum(axis=1)
+    else:
+        raise ValueError(name)
+    return np.average(per_sample, weights=w)
+
+
+def loss_delta(name, P, Y, w, huber_delta=1.0):
+    """w_i times dl/dP (dl/dZ for Poisson), summed-over-outputs convention."""
+    E = P - Y
+    if name == "absolute_error":
+        G = np.sign(E)
+    elif name == "huber":
+        G = np.clip(E, -huber_delta, huber_delta)
+    else:
+        G = E
+    return w[:, None] * G
+
+
 # --------------------------------------------------------------------- layout
 
 
@@ -122,7 +153,7 @@ def forward(coefs, intercepts, names, X):
     return acts
 
 
-def loss(coefs, intercepts, names, X, Y, w, alpha):
+def penalized_loss(coefs, intercepts, names, X, Y, w, alpha):
     """Batch loss plus the L2 term 0.5 alpha ||W||^2 / sum(w)."""
     P = forward(coefs, intercepts, names, X)[-1]
     l2 = sum(np.sum(W**2) for W in coefs)
@@ -146,7 +177,8 @@ def backprop(coefs, intercepts, names, X, Y, w, alpha):
         )
         if layer > 0:
             delta = dense_backward(delta, coefs[layer], acts[layer], names[layer - 1])
-    return loss(coefs, intercepts, names, X, Y, w, alpha), coef_grads, intercept_grads
+    value = penalized_loss(coefs, intercepts, names, X, Y, w, alpha)
+    return value, coef_grads, intercept_grads
 
 
 def flat_backprop(params, units, names, X, Y, w, alpha):

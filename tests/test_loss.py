@@ -4,7 +4,7 @@ import naive
 import numpy as np
 import pytest
 
-from fastbp._loss import squared_error, squared_error_delta
+from fastbp._loss import LOSS_CODES, SQUARED_ERROR, loss_delta, loss_value
 
 DTYPES = [np.float32, np.float64]
 
@@ -28,7 +28,7 @@ def test_squared_error_matches_reference(dtype, n_outputs, weights):
     """squared_error is half the weighted mean of the per-sample mean squared error."""
     P, Y, w = _data(dtype, n_outputs, weights)
     expected = naive.squared_error(*(a.astype(np.float64) for a in (P, Y, w)))
-    naive.assert_close(squared_error(P, Y, w), expected, dtype)
+    naive.assert_close(loss_value(P, Y, w, SQUARED_ERROR, 1.0), expected, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -39,7 +39,7 @@ def test_squared_error_delta_matches_reference(dtype, n_outputs, weights):
     P, Y, w = _data(dtype, n_outputs, weights)
     expected = naive.squared_error_delta(*(a.astype(np.float64) for a in (P, Y, w)))
     delta = np.full_like(P, np.nan)
-    squared_error_delta(P, Y, w, delta, 1.0)
+    loss_delta(P, Y, w, delta, 1.0, SQUARED_ERROR, 1.0)
     naive.assert_close(delta, expected, dtype)
 
 
@@ -48,4 +48,31 @@ def test_squared_error_hand_worked():
     P = np.array([[1.0, 0.0], [2.0, 4.0]])
     Y = np.array([[0.0, 1.0], [0.0, 0.0]])
     w = np.array([1.0, 3.0])
-    assert squared_error(P, Y, w) == pytest.approx(0.5 * (1.0 + 3.0 * 10.0) / 4.0)
+    value = loss_value(P, Y, w, SQUARED_ERROR, 1.0)
+    assert value == pytest.approx(0.5 * (1.0 + 3.0 * 10.0) / 4.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(LOSS_CODES))
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_every_loss_and_its_delta_match_reference(dtype, name, n_outputs):
+    """loss_value and loss_delta (with a scale) against NumPy, random weights."""
+    P, Y, w = _data(dtype, n_outputs, "random")
+    if name == "poisson":
+        P, Y = np.exp(P), np.abs(Y) * (np.arange(Y.size).reshape(Y.shape) % 3 > 0)
+    huber_delta = 0.7
+    as64 = [a.astype(np.float64) for a in (P, Y, w)]
+    expected = naive.loss(name, *as64, huber_delta)
+    value = loss_value(P, Y, w, LOSS_CODES[name], huber_delta)
+    naive.assert_close(value, expected, dtype)
+    delta = np.full_like(P, np.nan)
+    loss_delta(P, Y, w, delta, 0.5, LOSS_CODES[name], huber_delta)
+    naive.assert_close(delta, 0.5 * naive.loss_delta(name, *as64, huber_delta), dtype)
+
+
+def test_huber_is_quadratic_then_linear():
+    """h(0.5) = 0.125 and h(3) = 1 * (3 - 0.5) = 2.5 with delta = 1."""
+    P = np.array([[0.5, 3.0]])
+    Y = np.zeros((1, 2))
+    value = loss_value(P, Y, np.ones(1), LOSS_CODES["huber"], 1.0)
+    assert value == pytest.approx((0.125 + 2.5) / 2)

@@ -121,6 +121,7 @@ def test_backprop_matches_reference(
         w,
         n,
         1.0,
+        (0, 1.0),
     )
     expected_loss, expected_grad = naive.flat_backprop(
         *_as64(params), units, names, *_as64(X, Y, w), alpha
@@ -153,6 +154,7 @@ def test_backprop_zero_weight_batch(dtype):
         np.zeros(n, dtype=dtype),
         n,
         1.0,
+        (0, 1.0),
     )
     assert loss == 0.0
     np.testing.assert_array_equal(grad, 0.0)
@@ -251,6 +253,7 @@ def _run_epoch(
         state,
         step,
         hyper,
+        (0, 1.0),
     )
 
 

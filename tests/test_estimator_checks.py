@@ -16,6 +16,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
         BackpropRegressor(
             (20, 10), "tanh", solver="sgd", momentum=0.5, learning_rate_init=0.01
         ),
+        BackpropRegressor((20,), solver="lbfgs"),
+        BackpropRegressor((20,), "elu", loss="huber"),
     ],
 )
 def test_sklearn_compatible_estimator(estimator, check):

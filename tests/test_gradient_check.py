@@ -13,8 +13,9 @@ import naive
 import numpy as np
 import pytest
 
-from fastbp._activations import ACTIVATION_CODES
+from fastbp._activations import ACTIVATION_CODES, OUTPUT_CODES
 from fastbp._layout import parameter_offsets
+from fastbp._loss import LOSS_CODES, gradient_scale
 from fastbp._network import FullBatch, loss_and_gradient
 
 ACTIVATIONS = sorted(ACTIVATION_CODES)
@@ -112,3 +113,47 @@ def test_full_batch_gradient_is_that_of_the_reported_loss(n_outputs):
 
 def objective_value(params, X, Y, w, units, hidden, out, alpha):
     return objective(params, X, Y, w, units, hidden, out, alpha)[1]
+
+
+@pytest.mark.parametrize("loss", sorted(LOSS_CODES))
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("hidden", ["tanh", "elu"])
+def test_every_loss_gradient_matches_finite_differences(loss, n_outputs, hidden):
+    """The gradient of the loss itself (L-BFGS's scale) for every loss; its
+    value is the NumPy reference's plus the L2 term."""
+    rng = np.random.RandomState(11)
+    units = np.array([4, 5, n_outputs])
+    offsets = parameter_offsets(units)
+    params = rng.uniform(-0.8, 0.8, offsets[-1])
+    X = rng.normal(size=(15, 4))
+    Y = rng.normal(size=(15, n_outputs))
+    out = "identity"
+    if loss == "poisson":
+        Y, out = rng.poisson(2.0, size=Y.shape).astype(float), "exp"
+    w = rng.uniform(0.5, 2.0, 15)
+    codes = np.array([OUTPUT_CODES[hidden], OUTPUT_CODES[out]])
+    code = LOSS_CODES[loss]
+    objective = FullBatch(
+        X,
+        Y,
+        w,
+        units,
+        offsets,
+        codes,
+        0.3,
+        0,
+        gradient_scale(code, n_outputs),
+        (code, 0.5),
+    )
+    value, grad = objective(params)
+    numeric = central_difference(lambda p: objective(p)[0], params)
+    scale = np.maximum(np.abs(numeric), np.abs(grad))
+    assert (np.abs(grad - numeric) / np.maximum(scale, 1e-5)).max() <= 1e-6
+    coefs, intercepts = naive.unpack(params, units)
+    P = (
+        naive.forward(coefs, intercepts, [hidden, out], X)[-1]
+        if out != "exp"
+        else np.exp(naive.forward(coefs, intercepts, [hidden, "identity"], X)[-1])
+    )
+    penalty = 0.5 * 0.3 * sum(np.sum(W**2) for W in coefs) / w.sum()
+    assert value == pytest.approx(naive.loss(loss, P, Y, w, 0.5) + penalty, rel=1e-10)

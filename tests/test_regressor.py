@@ -454,3 +454,33 @@ def test_lbfgs_respects_max_fun():
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)
     assert model.n_iter_ <= 5
+
+
+def test_robust_losses_beat_squared_error_with_outliers():
+    """Trained on targets with 10% gross outliers, Huber and absolute error
+    predict clean held-out targets better than squared error."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(600, 2))
+    clean = np.sin(X[:, 0]) + 0.5 * X[:, 1]
+    y = clean + 0.05 * rng.normal(size=600)
+    outliers = rng.rand(600) < 0.1
+    y[outliers] += rng.choice([-1.0, 1.0], outliers.sum()) * 20.0
+    train, test = slice(0, 400), slice(400, 600)
+    errors = {}
+    for loss in ["squared_error", "huber", "absolute_error"]:
+        model = BackpropRegressor(
+            (32,), loss=loss, learning_rate_init=0.01, max_iter=300, random_state=0
+        )
+        model.fit(X[train], y[train])
+        errors[loss] = np.mean((model.predict(X[test]) - clean[test]) ** 2)
+    assert errors["huber"] < errors["squared_error"] / 2
+    assert errors["absolute_error"] < errors["squared_error"] / 2
+
+
+def test_poisson_refuses_negative_targets_and_other_outputs():
+    with pytest.raises(ValueError, match="non-negative"):
+        BackpropRegressor((3,), loss="poisson").fit(GOOD_X, GOOD_Y - 5)
+    with pytest.raises(ValueError, match="out_activation"):
+        BackpropRegressor((3,), loss="poisson", out_activation="relu").fit(
+            GOOD_X, np.abs(GOOD_Y)
+        )

@@ -222,3 +222,69 @@ def test_same_lbfgs_for_one_output(activation):
     assert fast.loss_ == pytest.approx(ref.loss_, rel=1e-7)
     for ours, theirs in zip(fast.coefs_, ref.coefs_):
         assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("case", ["sgd-nesterov", "adam"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_same_poisson_regression(case, n_outputs):
+    """loss='poisson': exponential output, half deviance, as scikit-learn."""
+    X, _ = make_data(n_outputs=n_outputs)
+    rng = np.random.RandomState(2)
+    y = rng.poisson(np.exp(0.5 * X[:, :n_outputs]))
+    y = y.ravel() if n_outputs == 1 else y
+    params = dict(
+        hidden_layer_sizes=(6,),
+        loss="poisson",
+        alpha=1e-3,
+        batch_size=20,
+        shuffle=False,
+        **CASES[case],
+    )
+    weights = initial_weights([X.shape[1], 6, n_outputs], seed=4)
+    fast, fast_curve = train_from(BackpropRegressor(**params), weights, X, y)
+    ref, ref_curve = train_from(MLPRegressor(**params), weights, X, y)
+    assert fast.out_activation_ == ref.out_activation_ == "exp"
+    assert_same_training(fast, fast_curve, ref, ref_curve)
+
+
+@pytest.mark.parametrize("case", ["sgd-momentum", "adam"])
+def test_same_weighted_training(case):
+    """sample_weight: weighted mean loss, L2 term over the batch's weight sum."""
+    X, y = make_data(n_outputs=2)
+    sample_weight = np.random.RandomState(3).uniform(0.0, 3.0, len(X))
+    params = dict(
+        hidden_layer_sizes=(7,),
+        alpha=1e-2,
+        batch_size=16,
+        random_state=0,
+        max_iter=EPOCHS,
+        **CASES[case],
+    )
+    fast = BackpropRegressor(**params).fit(X, y, sample_weight=sample_weight)
+    ref = MLPRegressor(**params).fit(X, y, sample_weight=sample_weight)
+    assert_same_training(fast, fast.loss_curve_, ref, ref.loss_curve_)
+    assert fast.score(X, y, sample_weight) == pytest.approx(
+        ref.score(X, y, sample_weight), rel=1e-9
+    )
+
+
+def test_zero_weight_batch_is_skipped_where_scikit_learn_fails():
+    """A mini-batch whose weights are all zero contributes nothing."""
+    X, y = make_data(n_samples=40)
+    sample_weight = np.r_[np.ones(20), np.zeros(10), np.ones(10)]
+    params = dict(
+        hidden_layer_sizes=(5,),
+        batch_size=10,
+        shuffle=False,
+        random_state=0,
+        max_iter=3,
+        solver="sgd",
+    )
+    with pytest.raises(ZeroDivisionError):
+        MLPRegressor(**params).fit(X, y, sample_weight=sample_weight)
+    fast = BackpropRegressor(**params).fit(X, y, sample_weight=sample_weight)
+    keep = sample_weight > 0
+    # Without the zero-weight batch: the same steps on the other batches.
+    without = BackpropRegressor(**params).fit(X[keep], y[keep])
+    for ours, theirs in zip(fast.coefs_, without.coefs_):
+        assert_allclose(ours, theirs, rtol=1e-12)

@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
+from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._lbfgs import minimize_lbfgs
 from ._loss import LOSS_CODES, gradient_scale, loss_value
@@ -43,7 +44,7 @@ PREDICT_CHUNK_ROWS = 4096
 PREDICT_CHUNK_VALUES = 1 << 20
 
 
-class BackpropRegressor(RegressorMixin, BaseEstimator):
+class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Multilayer perceptron regressor trained by backpropagation.
 
     The parameters, their defaults and their meaning are those of
@@ -289,6 +290,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
+    @with_callbacks
     def fit(self, X, y, sample_weight=None):
         """Train the network on (X, y) for up to ``max_iter`` epochs.
 
@@ -311,6 +313,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda est: est.solver != "lbfgs")
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current state.
 
@@ -413,11 +416,20 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         stochastic = self.solver != "lbfgs"
         if stochastic and self.early_stopping and self.validation_scores_ is None:
             self._start_validation_history()
+        # Callbacks see one task per fit, one subtask per epoch.
+        context = fit_context(self, 1 if incremental else self.max_iter)
+        report = self._callback_report(X, Y, sample_weight if weighted else None)
+        context.call_on_fit_task_begin(estimator=self, **report)
         with blas_threads_for(self._units):
             if self.solver == "lbfgs":
-                self._train_lbfgs(X, Y, sample_weight)
+                self._train_lbfgs(X, Y, sample_weight, context)
             else:
-                self._train(X, Y, sample_weight, weighted, random_state, incremental)
+                self._train(
+                    X, Y, sample_weight, weighted, random_state, incremental, context
+                )
+        context.call_on_fit_task_end(
+            estimator=self, reconstruction_attributes=self._fitted_state, **report
+        )
         return self
 
     def _initialize(self, units, dtype, random_state):
@@ -521,13 +533,26 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
             )
         return int(min(self.batch_size, n_samples))
 
-    def _train(self, X, Y, sample_weight, weighted, random_state, incremental):
+    def _callback_report(self, X, Y, sample_weight):
+        """What the callback hooks receive: data, targets, sample_weight."""
+        y = Y[:, 0] if Y.shape[1] == 1 else Y
+        return {"X": X, "y": y, "metadata": {"sample_weight": sample_weight}}
+
+    def _fitted_state(self):
+        """Copies of the weights, for a callback's snapshot of the model."""
+        return {
+            "coefs_": [c.copy() for c in self.coefs_],
+            "intercepts_": [b.copy() for b in self.intercepts_],
+        }
+
+    def _train(self, X, Y, sample_weight, weighted, random_state, incremental, context):
         """The epoch loop: one compiled call per epoch."""
         validation = None
         if self.early_stopping:
             X, Y, sample_weight, validation = self._split_validation(
                 X, Y, sample_weight, weighted, random_state
             )
+        report = self._callback_report(X, Y, sample_weight if weighted else None)
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         units, offsets, codes = self._units, self._offsets, self._activation_codes
@@ -561,6 +586,8 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                     # ``shuffle(order, random_state)`` from the same stream.
                     random_state.shuffle(order)
                 hyper[LEARNING_RATE] = self._learning_rate
+                epoch = context.subcontext(task_name="epoch")
+                epoch.call_on_fit_task_begin(estimator=self)
                 in_epoch = True
                 total, step = run_epoch(
                     X, Y, sample_weight, order, batch_size, self._params, grad,
@@ -588,7 +615,13 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
                 in_epoch = False
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                if self._end_of_epoch(loss, validation):
+                stop = self._end_of_epoch(loss, validation)
+                stop |= epoch.call_on_fit_task_end(
+                    estimator=self,
+                    reconstruction_attributes=self._fitted_state,
+                    **report,
+                )
+                if stop:
                     break
                 if incremental:
                     break
@@ -611,7 +644,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         if validation is not None:
             self._params[:] = self._best_params
 
-    def _train_lbfgs(self, X, Y, sample_weight):
+    def _train_lbfgs(self, X, Y, sample_weight, context):
         """Full-batch L-BFGS-B; the loss of every iteration in loss_curve_."""
         objective = FullBatch(
             X, Y, sample_weight, self._units, self._offsets,
@@ -621,12 +654,21 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
         last = self._params.astype(np.float64)
         self.n_iter_ = 0
 
+        report = self._callback_report(X, Y, sample_weight)
+
         def on_iteration(x, loss):
             last[:] = x
             self.n_iter_ += 1
             self.loss_curve_.append(float(loss))
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+            iteration = context.subcontext(task_name="iteration")
+            iteration.call_on_fit_task_begin(estimator=self)
+            self._params[:] = x  # what the callbacks see
+            if iteration.call_on_fit_task_end(
+                estimator=self, reconstruction_attributes=self._fitted_state, **report
+            ):
+                raise StopIteration  # ends scipy's minimisation
 
         try:
             result = minimize_lbfgs(
@@ -794,7 +836,7 @@ class BackpropRegressor(RegressorMixin, BaseEstimator):
     def __getstate__(self):
         # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
         # from them when needed (see _sync_parameters).
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: never edit the live dict
         state.pop("_params", None)
         state.pop("_views", None)
         return state

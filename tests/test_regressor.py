@@ -484,3 +484,11 @@ def test_poisson_refuses_negative_targets_and_other_outputs():
         BackpropRegressor((3,), loss="poisson", out_activation="relu").fit(
             GOOD_X, np.abs(GOOD_Y)
         )
+
+
+def test_pickling_leaves_the_live_estimator_intact():
+    model = BackpropRegressor((4,), max_iter=2, random_state=0).fit(GOOD_X, GOOD_Y)
+    params = model._params
+    pickle.dumps(model)
+    assert model._params is params
+    assert model.coefs_[0].base is params

@@ -178,6 +178,19 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     --------
     sklearn.neural_network.MLPRegressor : The scikit-learn estimator whose
         interface and arithmetic fastbp follows.
+    explain_step : Every number of one backprop step of this model.
+
+    Notes
+    -----
+    With scikit-learn 1.9 or later, the estimator supports the callback
+    framework (``set_callbacks``): a fit is one task with one subtask per
+    epoch (per iteration for 'lbfgs'), so ``ProgressBar`` and
+    ``ScoringMonitor`` follow training, and a callback whose
+    ``on_fit_task_end`` returns True stops it after that epoch.
+
+    Training stops with a ValueError when the loss or the weights become
+    non-finite, keeping the weights of the last finite epoch; Ctrl-C keeps
+    those of the last finished epoch, warns and returns the estimator.
 
     Examples
     --------
@@ -316,6 +329,9 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current state.
+
+        Not available with ``solver='lbfgs'`` (a full-batch method) nor with
+        ``early_stopping=True``.
 
         Parameters
         ----------

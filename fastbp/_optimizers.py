@@ -30,19 +30,48 @@ def optimizer_hyperparameters(
 
 
 @jit
+def smallest_normal(a):
+    """The flush threshold of ``a``'s floating-point type.
+
+    The smallest normal number times 2**(mantissa bits): a value below it,
+    multiplied by anything above machine epsilon, could still turn subnormal.
+    """
+    if a.itemsize == 4:
+        return 1.1754943508222875e-38 * 2.0**23
+    return 2.2250738585072014e-308 * 2.0**52
+
+
+@jit
+def flush(x, tiny):
+    """``x``, or 0 if it is (nearly) subnormal.
+
+    Weights of dead units and moments of zero gradients decay geometrically
+    into subnormal numbers, on which every operation is ~100 times slower
+    (measured: an epoch of a 4 x 50 relu network went from 12 to 27 ms).
+    Flushing values below ``tiny`` (1e-31 in float32, 1e-292 in float64)
+    changes nothing that the model's outputs can show.
+    """
+    return 0.0 if abs(x) < tiny else x
+
+
+@jit
 def sgd_update(params, grad, velocity, learning_rate, momentum, nesterov):
     """One SGD step with (Nesterov) momentum; updates params and velocity.
 
     ``v <- momentum * v - lr * g``; the step is ``v``, or with Nesterov's
-    momentum ``momentum * v - lr * g``.
+    momentum ``momentum * v - lr * g``. Results below the flush threshold
+    are set to 0 (see :func:`flush`).
     """
+    tiny = smallest_normal(params)
     for i in range(params.shape[0]):
-        v = momentum * velocity[i] - learning_rate * grad[i]
+        v = flush(momentum * velocity[i] - learning_rate * grad[i], tiny)
         velocity[i] = v
         if nesterov:
-            params[i] += momentum * v - learning_rate * grad[i]
+            params[i] = flush(
+                params[i] + (momentum * v - learning_rate * grad[i]), tiny
+            )
         else:
-            params[i] += v
+            params[i] = flush(params[i] + v, tiny)
 
 
 @jit
@@ -50,14 +79,18 @@ def adam_update(params, grad, m, v, step, learning_rate, beta_1, beta_2, epsilon
     """One Adam step (``step`` counts from 1); updates params, m and v.
 
     The bias corrections are folded into the step size:
-    ``lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
+    ``lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``. Results below the
+    flush threshold are set to 0 (see :func:`flush`).
     """
     lr_t = learning_rate * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+    tiny = smallest_normal(params)
     for i in range(params.shape[0]):
         g = grad[i]
-        m[i] = beta_1 * m[i] + (1.0 - beta_1) * g
-        v[i] = beta_2 * v[i] + (1.0 - beta_2) * (g * g)
-        params[i] += -lr_t * m[i] / (np.sqrt(v[i]) + epsilon)
+        m_i = flush(beta_1 * m[i] + (1.0 - beta_1) * g, tiny)
+        v_i = flush(beta_2 * v[i] + (1.0 - beta_2) * (g * g), tiny)
+        m[i] = m_i
+        v[i] = v_i
+        params[i] = flush(params[i] + -lr_t * m_i / (np.sqrt(v_i) + epsilon), tiny)
 
 
 @jit

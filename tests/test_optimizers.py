@@ -127,3 +127,22 @@ def test_reference_optimizers_match_sklearn(solver):
         optimizer.update_params(reference, [grad])
     assert not np.allclose(params, _params_and_grads(np.float64, seed=2)[0])
     naive.assert_close(params, reference[0], np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_updates_never_leave_subnormal_numbers(dtype):
+    """Weights and moments that decay towards 0 are flushed before they turn
+    subnormal (subnormal arithmetic is ~100x slower)."""
+    tiny = np.finfo(dtype).tiny
+    params = np.array([1e-20, 1.0, -1e-20], dtype=dtype)
+    state = np.zeros((2, 3), dtype=dtype)
+    grad = np.array([1e-20, 0.0, 0.0], dtype=dtype)
+    velocity = np.zeros(3, dtype=dtype)
+    for step in range(1, 7000):
+        adam_update(
+            params, grad * 0.5**step, state[0], state[1], step, 1e-3, 0.9, 0.999, 1e-8
+        )
+        sgd_update(params, grad * 0.5**step, velocity, 1e-3, 0.9, True)
+        for array in (params, state[0], state[1], velocity):
+            assert not np.any((array != 0) & (np.abs(array) < tiny))
+    assert state[0][0] == 0.0  # the first moment decayed and was flushed

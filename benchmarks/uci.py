@@ -53,6 +53,7 @@ HIDDEN, EPOCHS, BATCH = 50, 40, 32
 LEARNING_RATES = (1e-3, 1e-2)
 ALPHAS = (1e-4, 1e-2)
 TUNED_DEPTHS = (1, 2, 3, 4)
+TUNED_ALPHAS = (1e-4,)
 TUNED_CHECKPOINTS = (40, 100, 200, 400)
 VALIDATION_FRACTION = 0.2
 ESTIMATORS = {"fastbp": BackpropRegressor, "scikit-learn": MLPRegressor}
@@ -164,7 +165,7 @@ def tuned(data, seed):
     checkpoints = ValidationCheckpoints(*data["val"], TUNED_CHECKPOINTS)
     for depth in TUNED_DEPTHS:
         for learning_rate in LEARNING_RATES:
-            for alpha in ALPHAS:
+            for alpha in TUNED_ALPHAS:
                 model = make_model("fastbp", (HIDDEN,) * depth, learning_rate,
                                    alpha, TUNED_CHECKPOINTS[-1], seed)  # fmt: skip
                 model.set_callbacks(checkpoints).fit(*data["fit"])

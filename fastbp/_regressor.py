@@ -11,12 +11,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -26,7 +23,6 @@ from sklearn.utils.validation import (
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._layout import pack_parameters, parameter_offsets, parameter_views
-from ._lbfgs import minimize_lbfgs
 from ._loss import LOSS_CODES, gradient_scale, loss_value
 from ._network import FullBatch, run_epoch
 from ._network import predict as predict_kernel
@@ -662,6 +658,12 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _train_lbfgs(self, X, Y, sample_weight, context):
         """Full-batch L-BFGS-B; the loss of every iteration in loss_curve_."""
+        # SciPy's optimizers are imported only by fits that use them, which
+        # keeps fastbp's import (its cold start) short.
+        from sklearn.utils.optimize import _check_optimize_result
+
+        from ._lbfgs import minimize_lbfgs
+
         objective = FullBatch(
             X, Y, sample_weight, self._units, self._offsets,
             self._activation_codes, self.alpha, BLAS_MIN_SIZE,
@@ -717,6 +719,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _split_validation(self, X, Y, sample_weight, weighted, random_state):
         """Hold out validation_fraction of the data, as scikit-learn does."""
+        from sklearn.model_selection import train_test_split  # import when needed
+
         X, X_val, Y, Y_val, sample_weight, w_val = train_test_split(
             X,
             Y,
@@ -774,6 +778,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _track_validation(self, X_val, Y_val, w_val):
         """Score the validation split; keep the best weights."""
+        from sklearn.metrics import r2_score  # import when needed
+
         P = self._forward(X_val)
         if np.isfinite(P).all():
             score = r2_score(Y_val, P, sample_weight=w_val)

@@ -5,6 +5,7 @@ The estimator validates input and parameters and owns the epoch loop
 compiled call (``_network.run_epoch``) trains on all mini-batches of an epoch.
 """
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -296,6 +297,12 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.out_activation = out_activation
+
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads the signature on every get_params (hence every
+        # clone and parameter validation); it never changes, so read it once.
+        return _parameter_names(cls)
 
     # ------------------------------------------------------------------ fit
 
@@ -869,6 +876,11 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.input_tags.sparse = False
         return tags
+
+
+@functools.cache
+def _parameter_names(cls):
+    return BaseEstimator._get_param_names.__func__(cls)
 
 
 def _same_objects(arrays, views):

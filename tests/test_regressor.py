@@ -492,3 +492,26 @@ def test_pickling_leaves_the_live_estimator_intact():
     pickle.dumps(model)
     assert model._params is params
     assert model.coefs_[0].base is params
+
+
+def test_pickle_loads_in_a_fresh_process(tmp_path):
+    """The pickle holds arrays and parameters only: a new process that never
+    compiled anything loads it and predicts the same values."""
+    import subprocess
+    import sys
+
+    X, y = make_data()
+    model = BackpropRegressor((6,), max_iter=3, random_state=0).fit(X, y)
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import pickle, sys, numpy as np\n"
+        "model = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "np.save(sys.argv[3], model.predict(np.load(sys.argv[2])))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "model.pkl"),
+         str(tmp_path / "X.npy"), str(tmp_path / "out.npy")],
+        check=True,
+    )  # fmt: skip
+    assert_array_equal(np.load(tmp_path / "out.npy"), model.predict(X))

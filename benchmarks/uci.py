@@ -102,6 +102,12 @@ def rmse(a, b):
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
+def test_split_rmse(model, data):
+    """RMSE on the test split, in the target's original units."""
+    X_test, y_test = data["test"]
+    return rmse(data["unscale"](model.predict(X_test)), y_test)
+
+
 def paper_protocol(implementation, data, seed):
     """Pick (learning rate, alpha) on validation, refit, score on test."""
     seconds, best = [], None
@@ -120,9 +126,8 @@ def paper_protocol(implementation, data, seed):
     start = time.perf_counter()
     model.fit(*data["train"])
     seconds.append(time.perf_counter() - start)
-    X_test, y_test = data["test"]
     return {
-        "rmse": rmse(data["unscale"](model.predict(X_test)), y_test),
+        "rmse": test_split_rmse(model, data),
         "seconds_per_fit": float(np.mean(seconds)),
         "learning_rate": learning_rate,
         "alpha": alpha,
@@ -176,9 +181,8 @@ def tuned(data, seed):
     model = make_model("fastbp", (HIDDEN,) * depth, learning_rate, alpha, epochs,
                        seed)  # fmt: skip
     model.fit(*data["train"])
-    X_test, y_test = data["test"]
     return {
-        "rmse": rmse(data["unscale"](model.predict(X_test)), y_test),
+        "rmse": test_split_rmse(model, data),
         "depth": depth,
         "epochs": epochs,
         "learning_rate": learning_rate,
@@ -281,6 +285,11 @@ def write_markdown(path, report):
     path.write_text("\n".join(lines))
 
 
+def mean_rmse(results, name, implementation):
+    """Mean test RMSE of ``implementation`` on ``name``, NaN if not run."""
+    return results[name].get(implementation, {}).get("rmse_mean", np.nan)
+
+
 def write_figure(path, report):
     try:
         import matplotlib
@@ -294,16 +303,10 @@ def write_figure(path, report):
     names = [n for n in results if n in PAPER_BP]
     series = {
         "paper BP": [PAPER_BP[n][0] for n in names],
-        "fastbp": [
-            results[n].get("fastbp", {}).get("rmse_mean", np.nan) for n in names
-        ],  # fmt: skip
-        "scikit-learn": [
-            results[n].get("scikit-learn", {}).get("rmse_mean", np.nan) for n in names
-        ],  # fmt: skip
+        "fastbp": [mean_rmse(results, n, "fastbp") for n in names],
+        "scikit-learn": [mean_rmse(results, n, "scikit-learn") for n in names],
         "paper best BP (1-4 layers)": [PAPER_BEST_BP[n] for n in names],
-        "fastbp tuned": [
-            results[n].get("fastbp_tuned", {}).get("rmse_mean", np.nan) for n in names
-        ],  # fmt: skip
+        "fastbp tuned": [mean_rmse(results, n, "fastbp_tuned") for n in names],
     }
     fig, ax = plt.subplots(figsize=(10, 4.5))
     width = 0.16

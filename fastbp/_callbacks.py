@@ -34,7 +34,16 @@ class _NoContext:
 
 
 def fit_context(estimator, max_subtasks):
-    """The root callback context of a fit with up to ``max_subtasks`` epochs."""
-    if hasattr(estimator, "_init_callback_context"):
+    """The root callback context of a fit with up to ``max_subtasks`` epochs.
+
+    Without callbacks (none set, none propagated from a meta-estimator) the
+    hooks do nothing: scikit-learn's context keeps every subtask's context
+    until the fit ends, which would make a fit's memory grow with its number
+    of epochs for no one's benefit.
+    """
+    has_callbacks = getattr(estimator, "_skl_callbacks", None) or hasattr(
+        estimator, "_parent_callback_ctx"
+    )
+    if has_callbacks and hasattr(estimator, "_init_callback_context"):
         return estimator._init_callback_context(max_subtasks=max_subtasks)
     return _NoContext()

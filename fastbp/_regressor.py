@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
+from ._inputs import check_numeric_target, dense_if_sparse
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._loss import LOSS_CODES, gradient_scale, loss_value
 from ._network import FullBatch, run_epoch
@@ -53,6 +54,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     Each epoch runs as one compiled call over all its mini-batches. float32
     input is trained and predicted in float32, any other input in float64.
+    Sparse input is made dense (see Notes).
 
     Parameters
     ----------
@@ -188,6 +190,17 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     Training stops with a ValueError when the loss or the weights become
     non-finite, keeping the weights of the last finite epoch; Ctrl-C keeps
     those of the last finished epoch, warns and returns the estimator.
+    ``predict`` warns (RuntimeWarning) when some predictions are inf or NaN,
+    which happens on inputs far beyond the training data.
+
+    Sparse X (any SciPy format) is converted to a dense array, as the
+    kernels train on dense rows: a one-hot encoded X is small when dense. A
+    sparse X whose dense copy would exceed 1 GiB is refused with a
+    ValueError giving its size; reduce its features, or pass ``X.toarray()``
+    explicitly. Targets must be numbers: strings in y raise a ValueError.
+
+    Fits of different estimators may run in several threads at once, and
+    several threads may predict with one estimator.
 
     Examples
     --------
@@ -312,11 +325,11 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training input. float32 stays float32; anything else becomes
-            float64.
+            float64. A sparse matrix is made dense (see Notes).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
+            Target values: numbers (strings raise a ValueError).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative per-sample weights of the loss; None gives equal
             weights.
@@ -338,7 +351,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training input.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
@@ -374,9 +387,11 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         dtype = (np.float64, np.float32)
         if not reset:
             dtype = self._params.dtype
+        y = dense_if_sparse(y, "y")
+        check_numeric_target(y)
         X, y = validate_data(
             self,
-            X,
+            dense_if_sparse(X),
             y,
             reset=reset,
             dtype=dtype,
@@ -385,6 +400,11 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             y_numeric=True,
         )
         Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=X.dtype)
+        if not np.isfinite(Y).all():  # None in an object y, or float32 overflow
+            raise ValueError(
+                f"y contains NaN, infinity or values too large for {X.dtype} "
+                "(the dtype of X, in which the network is trained)."
+            )
         if self.loss == "poisson" and (Y < 0).any():
             raise ValueError(
                 "loss='poisson' needs non-negative targets y; some are negative."
@@ -411,9 +431,13 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         fresh = not hasattr(self, "n_features_in_")
         if not first_pass:
             self._sync_parameters()
-        X, Y, sample_weight = self._validate_training_data(
-            X, y, sample_weight, reset=first_pass or fresh
-        )
+        # Values beyond float32's range become inf when cast, and sums of
+        # huge values (scikit-learn's finiteness check) overflow: no numpy
+        # warnings, the validation names the problem.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, Y, sample_weight = self._validate_training_data(
+                X, y, sample_weight, reset=first_pass or fresh
+            )
         n_samples, n_features = X.shape
         units = self._layer_units(n_features, Y.shape[1])
         random_state = check_random_state(self.random_state)
@@ -618,8 +642,13 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 if not (np.isfinite(loss) and np.isfinite(self._params).all()):
                     self._restore(saved_params, saved_state)
                     in_epoch = False
+                    what = (
+                        f"the weights overflowed (loss {loss})"
+                        if np.isfinite(loss)
+                        else f"the loss became {loss}"
+                    )
                     raise ValueError(
-                        f"Training diverged: the loss became {loss} at epoch "
+                        f"Training diverged: {what} at epoch "
                         f"{self.n_iter_ + 1}; the weights of the last finite "
                         f"epoch ({self.n_iter_}) were kept. Scale the data "
                         "(e.g. with StandardScaler) or lower learning_rate_init."
@@ -708,6 +737,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 stacklevel=4,
             )
             self.loss_ = objective(self._params)[0]
+            self.best_loss_ = min(self.loss_curve_, default=self.loss_)
             return
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(result.fun)
@@ -728,13 +758,19 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """Hold out validation_fraction of the data, as scikit-learn does."""
         from sklearn.model_selection import train_test_split  # import when needed
 
-        X, X_val, Y, Y_val, sample_weight, w_val = train_test_split(
-            X,
-            Y,
-            sample_weight,
-            random_state=random_state,
-            test_size=self.validation_fraction,
-        )
+        try:
+            X, X_val, Y, Y_val, sample_weight, w_val = train_test_split(
+                X,
+                Y,
+                sample_weight,
+                random_state=random_state,
+                test_size=self.validation_fraction,
+            )
+        except ValueError as error:  # e.g. 0 or too few samples held out
+            raise ValueError(
+                "early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples: {error}"
+            ) from error
         if X_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -813,19 +849,23 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input; computed in the dtype of the network's weights.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values.
+            Predicted values. A RuntimeWarning says when some are inf or NaN.
         """
         if not hasattr(self, "coefs_"):
             check_is_fitted(self, "coefs_")  # raises NotFittedError
         self._sync_parameters()
-        X = self._validate_predict_input(X, self._params.dtype)
-        out = self._forward(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
+            X = self._validate_predict_input(X, self._params.dtype)
+            out = self._forward(X)
+            # A sum is finite only if every value is (or if it overflows: check).
+            if not np.isfinite(np.add.reduce(out, axis=None)):
+                _warn_if_not_finite(out, X)
         return out.ravel() if out.shape[1] == 1 else out
 
     def _forward(self, X):
@@ -860,7 +900,9 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             and np.isfinite(np.add.reduce(X, axis=None))
         ):
             return X
-        return validate_data(self, X, reset=False, dtype=dtype, order="C")
+        return validate_data(
+            self, dense_if_sparse(X), reset=False, dtype=dtype, order="C"
+        )
 
     def __getstate__(self):
         # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
@@ -874,7 +916,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -886,3 +928,17 @@ def _parameter_names(cls):
 def _same_objects(arrays, views):
     """True when ``arrays`` holds exactly the objects ``views`` (not copies)."""
     return len(arrays) == len(views) and all(a is v for a, v in zip(arrays, views))
+
+
+def _warn_if_not_finite(out, X):
+    """Warn that predictions are inf or NaN: X is far beyond the training data."""
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        warnings.warn(
+            f"{bad.sum()} of {len(out)} predictions are not finite (inf or NaN): "
+            "the network overflowed on input values far beyond the training "
+            f"data (largest |X| here: {np.abs(X).max():.3g}). Scale X as the "
+            "training data was.",
+            RuntimeWarning,
+            stacklevel=3,
+        )

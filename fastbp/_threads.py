@@ -9,10 +9,17 @@ A network whose largest layer has fewer weights than
 ``SINGLE_THREAD_MAX_WEIGHTS`` is therefore trained with one BLAS thread.
 Results do not depend on it: BLAS gives bitwise-identical products with one
 or two threads (tested).
+
+The limit is process-wide, and fits may run in several threads at once: the
+first fit to need it sets it, the last to finish restores the original
+number of threads (a limit per fit would let the fit that ends last restore
+the limit set by another, leaving BLAS at one thread for good).
 """
 
 import functools
-from contextlib import nullcontext
+import os
+import threading
+from contextlib import contextmanager, nullcontext
 
 SINGLE_THREAD_MAX_WEIGHTS = 256 * 256
 
@@ -24,6 +31,43 @@ def _blas_pools():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().select(user_api="blas")
+
+
+class _SharedLimit:
+    """One BLAS limit of one thread, held while any fit needs it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._limiter = None
+
+    @contextmanager
+    def held(self):
+        with self._lock:
+            if self._holders == 0:
+                self._limiter = _blas_pools().limit(limits=1)
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+    def reset_after_fork(self):
+        """In a forked child the fits that held the limit do not exist."""
+        self._lock = threading.Lock()
+        if self._holders:
+            self._limiter.restore_original_limits()
+        self._holders = 0
+        self._limiter = None
+
+
+_single_thread = _SharedLimit()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_single_thread.reset_after_fork)
 
 
 def blas_threads_for(units):
@@ -42,5 +86,5 @@ def blas_threads_for(units):
     """
     largest = max(int(a) * int(b) for a, b in zip(units[:-1], units[1:]))
     if largest < SINGLE_THREAD_MAX_WEIGHTS:
-        return _blas_pools().limit(limits=1)
+        return _single_thread.held()
     return nullcontext()

@@ -23,10 +23,20 @@ rng = np.random.RandomState(0)
 X = rng.normal(size=(1000, 8))
 y = np.sin(X[:, 0]) + X[:, 1]
 digest = hashlib.sha256()
-for hidden, dtype in [((16,), np.float64), ((256, 256), np.float64),
-                      ((300, 300), np.float32)]:
-    model = BackpropRegressor(hidden, max_iter=2, random_state=0)
-    model.fit(X.astype(dtype), y.astype(dtype))
+# Every solver, dtype, several activations and losses; the same seeds.
+for hidden, dtype, options in [
+    ((16,), np.float64, {}),
+    ((256, 256), np.float64, {}),
+    ((300, 300), np.float32, {}),
+    ((16, 8), np.float32, dict(solver="sgd", activation="tanh", loss="huber")),
+    ((12,), np.float64, dict(solver="lbfgs", activation="logistic")),
+    ((12,), np.float32, dict(solver="lbfgs", loss="absolute_error")),
+    ((8,), np.float64, dict(activation="elu", loss="poisson")),
+    ((8,), np.float64, dict(activation="leaky_relu", early_stopping=True)),
+]:
+    model = BackpropRegressor(hidden, max_iter=2, random_state=0, **options)
+    target = np.abs(y) if options.get("loss") == "poisson" else y
+    model.fit(X.astype(dtype), target.astype(dtype))
     for array in model.coefs_ + model.intercepts_:
         digest.update(array.tobytes())
 print(digest.hexdigest())

@@ -41,26 +41,65 @@ def test_parameters_are_mlpregressors_plus_out_activation():
     assert BackpropRegressor((50, 50)).hidden_layer_sizes == (50, 50)
 
 
-@pytest.mark.parametrize(
-    "params, name",
-    [
-        (dict(alpha=-1.0), "alpha"),
-        (dict(activation="softmax"), "activation"),
-        (dict(out_activation="exp"), "out_activation"),
-        (dict(batch_size=0), "batch_size"),
-        (dict(momentum=1.5), "momentum"),
-        (dict(learning_rate_init=0.0), "learning_rate_init"),
-        (dict(max_iter=0), "max_iter"),
-        (dict(beta_2=1.0), "beta_2"),
-        (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"),
-        (dict(hidden_layer_sizes=(10, 2.5)), "hidden_layer_sizes"),
-    ],
-)
+INVALID_PARAMETERS = [
+    (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"),
+    (dict(hidden_layer_sizes=(10, 2.5)), "hidden_layer_sizes"),
+    (dict(hidden_layer_sizes="abc"), "hidden_layer_sizes"),
+    (dict(hidden_layer_sizes=-3), "hidden_layer_sizes"),
+    (dict(activation="softmax"), "activation"),
+    (dict(loss="log_loss"), "loss"),
+    (dict(huber_delta=0.0), "huber_delta"),
+    (dict(huber_delta=np.inf), "huber_delta"),
+    (dict(solver="newton"), "solver"),
+    (dict(alpha=-1.0), "alpha"),
+    (dict(alpha=np.nan), "alpha"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(batch_size=2.0), "batch_size"),
+    (dict(learning_rate="cyclic"), "learning_rate"),
+    (dict(learning_rate_init=0.0), "learning_rate_init"),
+    (dict(learning_rate_init=np.inf), "learning_rate_init"),
+    (dict(power_t=-0.5), "power_t"),
+    (dict(max_iter=0), "max_iter"),
+    (dict(max_iter=2.5), "max_iter"),
+    (dict(shuffle="yes"), "shuffle"),
+    (dict(random_state="seed"), "random_state"),
+    (dict(random_state=-1), "random_state"),
+    (dict(tol=-1e-4), "tol"),
+    (dict(tol=np.nan), "tol"),
+    (dict(verbose="loud"), "verbose"),
+    (dict(warm_start=None), "warm_start"),
+    (dict(momentum=1.5), "momentum"),
+    (dict(momentum=np.nan), "momentum"),
+    (dict(nesterovs_momentum=1), "nesterovs_momentum"),
+    (dict(early_stopping="no"), "early_stopping"),
+    (dict(validation_fraction=1.0), "validation_fraction"),
+    (dict(beta_1=1.0), "beta_1"),
+    (dict(beta_2=1.0), "beta_2"),
+    (dict(epsilon=0.0), "epsilon"),
+    (dict(n_iter_no_change=0), "n_iter_no_change"),
+    (dict(n_iter_no_change=np.nan), "n_iter_no_change"),
+    (dict(max_fun=0), "max_fun"),
+    (dict(out_activation="exp"), "out_activation"),
+    # Pairs that are only invalid together.
+    (dict(loss="poisson", out_activation="relu"), "out_activation"),
+    (dict(early_stopping=True, validation_fraction=0.0), "validation_fraction"),
+    (dict(early_stopping=True, validation_fraction=0.005), "validation_fraction"),
+]
+
+
+@pytest.mark.parametrize("params, name", INVALID_PARAMETERS)
 def test_invalid_parameter_is_named(params, name):
-    """A bad hyper-parameter raises ValueError at fit, naming it."""
+    """A bad hyper-parameter raises ValueError at fit (not at construction),
+    naming it."""
     X, y = make_data()
+    model = BackpropRegressor(**params)
     with pytest.raises(ValueError, match=name):
-        BackpropRegressor(**params).fit(X, y)
+        model.fit(X, np.abs(y))
+
+
+def test_every_parameter_has_an_invalid_value_tested():
+    tested = {name for _, name in INVALID_PARAMETERS}
+    assert tested == set(BackpropRegressor._parameter_constraints)
 
 
 # ------------------------------------------------------------ fitted state
@@ -287,24 +326,44 @@ def test_bad_predict_input_raises_value_error(X, message):
         model.predict(X)
 
 
-def test_batch_size_larger_than_n_warns_and_clips():
-    model = BackpropRegressor((3,), batch_size=500, max_iter=2)
-    with pytest.warns(UserWarning, match="clipped"):
-        model.fit(GOOD_X, GOOD_Y)
-    assert model.t_ == 2 * len(GOOD_X)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_batch_size_larger_than_n_warns_and_clips(method):
+    """Clipped to n_samples with a warning: the weights of batch_size=n."""
+    params = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    model = BackpropRegressor(**params, batch_size=500)
+    with pytest.warns(UserWarning, match="batch_size=500.*clipped to 20"):
+        getattr(model, method)(GOOD_X, GOOD_Y)
+    epochs = 2 if method == "fit" else 1
+    assert model.t_ == epochs * len(GOOD_X)
+    exact = getattr(BackpropRegressor(**params, batch_size=20), method)(GOOD_X, GOOD_Y)
+    for a, b in zip(model.coefs_ + model.intercepts_, exact.coefs_ + exact.intercepts_):
+        assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("refit_y", [np.c_[GOOD_Y, GOOD_Y], None])
-def test_warm_start_with_other_shapes_raises(refit_y):
-    """A warm refit with other numbers of outputs or features is refused."""
-    model = BackpropRegressor((3,), max_iter=2, warm_start=True)
+@pytest.mark.parametrize("method", ["warm fit", "partial_fit", "lbfgs warm fit"])
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (GOOD_X, np.c_[GOOD_Y, GOOD_Y], "outputs"),
+        (GOOD_X[:, :2], GOOD_Y, "features"),
+        (np.c_[GOOD_X, GOOD_X], GOOD_Y, "features"),
+    ],
+    ids=["more outputs", "fewer features", "more features"],
+)
+def test_continuing_with_other_shapes_raises(method, X, y, message):
+    """A warm refit or partial_fit with other numbers of outputs or features
+    is refused with a ValueError that says which, and the model is intact
+    (scikit-learn's MLPRegressor fails with a matmul error instead)."""
+    solver = "lbfgs" if method == "lbfgs warm fit" else "adam"
+    model = BackpropRegressor((3,), solver=solver, max_iter=2, warm_start=True)
     model.fit(GOOD_X, GOOD_Y)
-    if refit_y is None:
-        with pytest.raises(ValueError, match="features"):
-            model.fit(GOOD_X[:, :2], GOOD_Y)
-    else:
-        with pytest.raises(ValueError, match="outputs"):
-            model.fit(GOOD_X, refit_y)
+    before = model.predict(GOOD_X)
+    with pytest.raises(ValueError, match=message):
+        if method == "partial_fit":
+            model.partial_fit(X, y)
+        else:
+            model.fit(X, y)
+    assert_array_equal(model.predict(GOOD_X), before)
 
 
 def test_assigned_weights_of_wrong_shape_are_refused():

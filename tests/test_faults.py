@@ -1,0 +1,309 @@
+"""Faults around a fit: divergence, SIGINT, threads, forked and spawned worker
+processes, and installations where Numba's cache cannot be written."""
+
+import json
+import multiprocessing
+import os
+import pickle
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed
+from numpy.testing import assert_allclose, assert_array_equal
+from threadpoolctl import threadpool_info
+
+import fastbp
+from fastbp import BackpropRegressor
+from fastbp._jit import NO_CACHE_MESSAGE
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def make_data(n_samples=300, n_features=6, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    return X, np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2]
+
+
+def weights(model):
+    return model.coefs_ + model.intercepts_
+
+
+def assert_same_weights(a, b):
+    for x, y in zip(weights(a), weights(b)):
+        assert_array_equal(x, y)
+
+
+def blas_threads():
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+# ------------------------------------------------------------- divergence
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_divergence_in_partial_fit_keeps_the_weights_before_the_call(dtype):
+    """The partial_fit call whose epoch diverges raises and leaves the
+    weights, the optimizer state and the history as they were before it."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3)).astype(dtype)
+    y = (X @ np.array([1.0, 2.0, 3.0]) * 100).astype(dtype)
+    model = BackpropRegressor(
+        (10,), solver="sgd", learning_rate_init=0.05, random_state=0
+    )
+    model.partial_fit(X, y)
+    for _ in range(50):
+        before = pickle.loads(pickle.dumps(model))  # a copy of the whole state
+        try:
+            model.partial_fit(X, y)
+        except ValueError as error:
+            assert "diverged" in str(error)
+            break
+    else:
+        pytest.fail("training did not diverge")
+    assert 0 < len(model.loss_curve_) < 50
+    assert np.isfinite(model.loss_curve_).all()
+    assert all(np.isfinite(a).all() and a.dtype == dtype for a in weights(model))
+    assert_same_weights(model, before)
+    assert model.loss_curve_ == before.loss_curve_
+    assert_array_equal(model._optimizer_state, before._optimizer_state)
+    assert model._optimizer_step == before._optimizer_step
+
+
+def test_lbfgs_divergence_keeps_the_last_finite_iterate():
+    """When the first loss of L-BFGS overflows, the starting weights stay."""
+    X, y = make_data()
+    start = BackpropRegressor((5,), max_iter=1, random_state=0).fit(X, y)
+    model = BackpropRegressor((5,), solver="lbfgs", warm_start=True)
+    model.coefs_ = [c.copy() for c in start.coefs_]
+    model.intercepts_ = [b.copy() for b in start.intercepts_]
+    with pytest.raises(ValueError, match="diverged.*last finite iterate"):
+        model.fit(X, y * 1e160)
+    assert_same_weights(model, start)
+
+
+# ------------------------------------------------------------------ SIGINT
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_sigint_keeps_the_last_finished_epoch(solver):
+    """A real SIGINT sent to the process during fit: a warning, the estimator
+    returned, and the weights of the last finished epoch (iteration for
+    L-BFGS), which a fit with that many epochs reproduces bit for bit."""
+    X, y = make_data(n_samples=2000, n_features=8)
+    params = dict(
+        hidden_layer_sizes=(64, 64),
+        solver=solver,
+        random_state=0,
+        max_iter=100000,
+        max_fun=10**9,
+        tol=0.0,
+        n_iter_no_change=np.inf,
+    )
+    BackpropRegressor(**{**params, "max_iter": 1}).fit(X, y)  # compile first
+    fitting = threading.Event()
+
+    def interrupt_while_fitting(signum, frame):
+        if fitting.is_set():  # a late signal must not hit the test itself
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt_while_fitting)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    model = BackpropRegressor(**params)
+    try:
+        fitting.set()
+        timer.start()
+        with pytest.warns(UserWarning, match="interrupted"):
+            returned = model.fit(X, y)
+    finally:
+        fitting.clear()
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert returned is model
+    assert 0 < model.n_iter_ < 100000
+    assert len(model.loss_curve_) == model.n_iter_
+    assert np.isfinite(model.loss_)
+    replay = BackpropRegressor(**{**params, "max_iter": model.n_iter_}).fit(X, y)
+    assert_same_weights(model, replay)
+
+
+# ----------------------------------------------------------------- threads
+
+CONFIGS = [
+    dict(hidden_layer_sizes=(16,)),
+    dict(hidden_layer_sizes=(8, 8), solver="sgd", activation="tanh"),
+    dict(hidden_layer_sizes=(12,), solver="lbfgs", loss="huber"),
+    dict(hidden_layer_sizes=(300,), activation="elu"),  # BLAS keeps its threads
+]
+
+
+def fit_digest(task):
+    """Train one of CONFIGS (index, seed, dtype) and return its weights' bytes."""
+    index, seed, dtype = task
+    X, y = make_data(seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BackpropRegressor(**CONFIGS[index], max_iter=5, random_state=seed)
+        model.fit(X.astype(dtype), y.astype(dtype))
+    return b"".join(a.tobytes() for a in weights(model))
+
+
+TASKS = [(i % len(CONFIGS), i, np.float32 if i % 3 else np.float64) for i in range(8)]
+
+
+def test_concurrent_fits_equal_serial_fits():
+    """Eight fits of different estimators in four threads give the weights
+    of the same fits run one after the other, and leave BLAS's threads as
+    they were."""
+    before = blas_threads()
+    serial = [fit_digest(task) for task in TASKS]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(fit_digest, TASKS))
+    assert concurrent == serial
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize("unpickled", [False, True])
+def test_concurrent_predicts_on_one_estimator(unpickled):
+    """Four threads predicting with one estimator (also one just unpickled,
+    whose weight buffer is rebuilt by the first predict) get the serial
+    results, whatever the input's size, dtype or form."""
+    X, y = make_data()
+    model = BackpropRegressor((32, 16), max_iter=3, random_state=0).fit(X, y)
+    rng = np.random.RandomState(1)
+    inputs = [rng.normal(size=(n, 6)) for n in (1, 7, 300, 5000)]
+    inputs += [inputs[2].astype(np.float32), inputs[1].tolist()]
+    expected = [model.predict(x) for x in inputs]
+    if unpickled:
+        model = pickle.loads(pickle.dumps(model))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(model.predict, inputs * 8))
+    for i, result in enumerate(results):
+        assert_array_equal(result, expected[i % len(inputs)])
+
+
+# --------------------------------------------------------------- processes
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_forked_workers_after_use_equal_serial():
+    """Worker processes forked after the parent compiled and trained
+    (multiprocessing's 'fork') train the same weights as the parent."""
+    serial = [fit_digest(task) for task in TASKS[:4]]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map(fit_digest, TASKS[:4]) == serial
+
+
+def test_joblib_loky_workers_after_use_equal_serial():
+    """joblib's process workers (loky), started after the parent trained,
+    train the same weights as the parent."""
+    from joblib.externals.loky import get_reusable_executor
+
+    serial = [fit_digest(task) for task in TASKS[:4]]
+    try:
+        parallel = Parallel(n_jobs=2, backend="loky")(
+            delayed(fit_digest)(task) for task in TASKS[:4]
+        )
+    finally:
+        get_reusable_executor().shutdown(wait=True)
+    assert parallel == serial
+
+
+# ------------------------------------------------------- read-only caches
+
+_CHILD = """
+import json, sys, warnings
+import numpy as np
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import fastbp
+    X = np.load(sys.argv[1])
+    model = fastbp.BackpropRegressor((5,), max_iter=3, random_state=0)
+    model.fit(X, X[:, 0] - X[:, 1])
+print(json.dumps({
+    "file": fastbp.__file__,
+    "predictions": model.predict(X).tolist(),
+    "warnings": [str(w.message) for w in caught if "fastbp" in str(w.message)],
+}))
+"""
+
+
+def unwritable(path):
+    """A path nothing can create, not even root: its parent is a regular file."""
+    path.parent.write_text("")
+    return path
+
+
+def test_import_and_fit_without_a_writable_cache(tmp_path):
+    """With the package's __pycache__, NUMBA_CACHE_DIR and the home
+    directory's cache all unwritable, fastbp still imports and fits (it
+    compiles in the process) and warns once; the results are the usual ones.
+
+    The package is a copy with Python's cache off, so that nothing else
+    creates its __pycache__. Tests may run as root, whom permissions do not
+    stop, so every place Numba could cache in is made impossible to create
+    instead: the package's ``__pycache__`` and the home directory's
+    ``.cache`` are regular files, and NUMBA_CACHE_DIR lies below the latter.
+    The copies are also made read-only, which is what stops other users.
+    Without a cache the child must compile everything; it does so without
+    LLVM optimisation (NUMBA_OPT=0), which takes half the time and changes
+    results only by rounding.
+    """
+    site, home = tmp_path / "site", tmp_path / "home"
+    package = site / "fastbp"
+    shutil.copytree(
+        Path(fastbp.__file__).parent,
+        package,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    home.mkdir()
+    unwritable(package / "__pycache__" / "x")
+    numba_cache = unwritable(home / ".cache" / "numba")
+    X = make_data(n_samples=40, n_features=3)[0]
+    np.save(tmp_path / "X.npy", X)
+    for path in (site, home):
+        for entry in [path, *path.rglob("*")]:
+            entry.chmod(entry.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP))
+    listing = sorted(map(str, site.rglob("*"))) + sorted(map(str, home.rglob("*")))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("XDG_CACHE_HOME", "PYTHONPATH")
+    }
+    env.update(
+        HOME=str(home),
+        NUMBA_CACHE_DIR=str(numba_cache),
+        NUMBA_OPT="0",
+        PYTHONPATH=str(site),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(tmp_path / "X.npy")],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        for path in (site, home):
+            for entry in [path, *path.rglob("*")]:
+                entry.chmod(entry.stat().st_mode | stat.S_IWUSR)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["file"] == str(package / "__init__.py")
+    assert result["warnings"] == [NO_CACHE_MESSAGE]
+    after = sorted(map(str, site.rglob("*"))) + sorted(map(str, home.rglob("*")))
+    assert after == listing  # nothing was written
+    model = BackpropRegressor((5,), max_iter=3, random_state=0)
+    model.fit(X, X[:, 0] - X[:, 1])
+    assert_allclose(result["predictions"], model.predict(X), rtol=1e-10)

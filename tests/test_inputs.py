@@ -1,0 +1,317 @@
+"""What users pass as X, y and sample_weight: memory layouts, number types,
+containers, sparse matrices, strings, and values far out of range. Each kind
+is compared with the same data as a C-contiguous float64 array."""
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+import fastbp._inputs
+from fastbp import BackpropRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+PARAMS = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+
+
+def make_data(n_samples=40, n_features=3):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(n_samples, n_features))
+    return X, np.sin(2 * X[:, 0]) + X[:, 1]
+
+
+X, Y = make_data()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    REFERENCE = BackpropRegressor(**PARAMS).fit(X, Y)
+
+
+def assert_same_model(model, reference=REFERENCE):
+    for a, b in zip(
+        model.coefs_ + model.intercepts_, reference.coefs_ + reference.intercepts_
+    ):
+        assert a.dtype == b.dtype
+        assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------- memory layouts
+
+
+def strided(array):
+    """A view of ``array`` with every other element of a larger array."""
+    holder = np.zeros(
+        (array.shape[0], 2 * array.shape[1]) if array.ndim == 2 else 2 * array.size
+    )
+    view = holder[:, ::2] if array.ndim == 2 else holder[::2]
+    view[...] = array
+    return view
+
+
+def read_only(array):
+    array = array.copy()
+    array.flags.writeable = False
+    return array
+
+
+LAYOUTS = {
+    "fortran": np.asfortranarray,
+    "strided": strided,
+    "read-only": read_only,
+    "reversed rows": lambda a: a[::-1].copy()[::-1],
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_memory_layouts_train_and_predict_identically(layout):
+    """Fortran-ordered, strided, read-only and negatively strided X, y and
+    sample_weight give the weights and predictions of C-contiguous arrays."""
+    to_layout = LAYOUTS[layout]
+    w = np.linspace(0.5, 2.0, len(X))
+    reference = BackpropRegressor(**PARAMS).fit(X, Y, w)
+    model = BackpropRegressor(**PARAMS).fit(to_layout(X), to_layout(Y), to_layout(w))
+    assert_same_model(model, reference)
+    assert_array_equal(model.predict(to_layout(X)), reference.predict(X))
+
+
+def test_memory_mapped_arrays_train_and_predict_identically(tmp_path):
+    """np.memmap and np.load(mmap_mode='r') arrays (read-only) work as arrays."""
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", Y)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    y_map = np.load(tmp_path / "y.npy", mmap_mode="r")
+    assert isinstance(X_map, np.memmap) and not X_map.flags.writeable
+    model = BackpropRegressor(**PARAMS).fit(X_map, y_map)
+    assert_same_model(model)
+    assert_array_equal(model.predict(X_map), REFERENCE.predict(X))
+    writable = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    writable[:] = X
+    assert_array_equal(REFERENCE.predict(writable), REFERENCE.predict(X))
+
+
+# ------------------------------------------------------- types and containers
+
+GRID = np.round(X * 4)  # values that int, bool and float16 hold exactly
+KINDS = {
+    "int8": lambda a: a.astype(np.int8),
+    "int64": lambda a: a.astype(np.int64),
+    "uint16": lambda a: np.abs(a).astype(np.uint16),
+    "bool": lambda a: a > 0,
+    "float16": lambda a: a.astype(np.float16),
+    "list": lambda a: a.tolist(),
+    "object": lambda a: a.astype(object),
+    "object of numpy scalars": lambda a: np.array(
+        [[np.float32(v) for v in row] for row in a], dtype=object
+    ),
+    "DataFrame": lambda a: pd.DataFrame(a),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_number_types_and_containers_train_as_float64(kind):
+    """Integers, booleans, float16, lists, object arrays of numbers and data
+    frames train (in float64) exactly as the float64 array of their values."""
+    converted = KINDS[kind](GRID)
+    values = np.asarray(pd.DataFrame(converted), dtype=np.float64)
+    reference = BackpropRegressor(**PARAMS).fit(values, Y)
+    model = BackpropRegressor(**PARAMS).fit(converted, Y)
+    assert_same_model(model, reference)
+    assert_array_equal(model.predict(converted), reference.predict(values))
+
+
+@pytest.mark.parametrize("kind", ["int64", "bool", "float16", "list", "object"])
+def test_target_types_train_as_float64(kind):
+    targets = KINDS[kind](np.round(Y * 4))
+    reference = BackpropRegressor(**PARAMS).fit(X, np.asarray(targets, dtype=float))
+    assert_same_model(BackpropRegressor(**PARAMS).fit(X, targets), reference)
+
+
+def test_sample_weight_types_are_their_values():
+    weights = np.arange(len(X)) % 3 + 1
+    reference = BackpropRegressor(**PARAMS).fit(X, Y, weights.astype(float))
+    for kind in (weights, weights.tolist(), weights.astype(object), pd.Series(weights)):
+        assert_same_model(BackpropRegressor(**PARAMS).fit(X, Y, kind), reference)
+
+
+# ------------------------------------------------------------------- sparse
+
+SPARSE_FORMATS = ["csr", "csc", "coo", "lil", "dok", "bsr", "dia"]
+
+
+@pytest.mark.parametrize("container", [scipy.sparse.csr_matrix, scipy.sparse.csr_array])
+@pytest.mark.parametrize("fmt", SPARSE_FORMATS)
+def test_sparse_input_trains_and_predicts_as_its_dense_array(fmt, container):
+    """Sparse X (every SciPy format, matrix or array) is made dense: the same
+    weights and predictions as the dense array; float32 stays float32."""
+    X_sparse = container(np.where(np.abs(X) > 0.5, X, 0.0)).asformat(fmt)
+    dense = X_sparse.toarray()
+    reference = BackpropRegressor(**PARAMS).fit(dense, Y)
+    model = BackpropRegressor(**PARAMS).fit(X_sparse, Y)
+    assert_same_model(model, reference)
+    assert_array_equal(model.predict(X_sparse), reference.predict(dense))
+    model32 = BackpropRegressor(**PARAMS).fit(X_sparse.astype(np.float32), Y)
+    assert model32.coefs_[0].dtype == np.float32
+    assert model32.predict(X_sparse.astype(np.float32)).dtype == np.float32
+
+
+def test_sparse_targets_are_made_dense():
+    Y2 = np.c_[Y, -Y]
+    reference = BackpropRegressor(**PARAMS).fit(X, Y2)
+    assert_same_model(
+        BackpropRegressor(**PARAMS).fit(X, scipy.sparse.csr_matrix(Y2)), reference
+    )
+
+
+def test_sparse_input_beyond_the_memory_limit_is_refused(monkeypatch):
+    """Beyond MAX_DENSE_BYTES the dense copy is refused, naming its size."""
+    monkeypatch.setattr(fastbp._inputs, "MAX_DENSE_BYTES", X.size * 8 - 1)
+    with pytest.raises(ValueError, match=re.escape("(40, 3)") + ".*MiB.*toarray"):
+        BackpropRegressor(**PARAMS).fit(scipy.sparse.csr_matrix(X), Y)
+    with pytest.raises(ValueError, match="limit"):
+        REFERENCE.predict(scipy.sparse.csr_matrix(X))
+    model = BackpropRegressor(**PARAMS).fit(scipy.sparse.csr_matrix(X[:20]), Y[:20])
+    assert model.n_features_in_ == 3  # a smaller one is still accepted
+
+
+def test_one_hot_pipeline_matches_its_dense_twin():
+    """OneHotEncoder's default (sparse) output feeds the estimator directly,
+    as it feeds scikit-learn's MLPRegressor; the tags say sparse is accepted
+    (scikit-learn's estimator checks then test sparse input of every kind)."""
+    rng = np.random.RandomState(0)
+    categories = rng.randint(0, 5, size=(60, 2))
+    y = categories[:, 0] - 0.5 * categories[:, 1]
+    sparse = make_pipeline(OneHotEncoder(), BackpropRegressor(**PARAMS)).fit(
+        categories, y
+    )
+    dense = make_pipeline(
+        OneHotEncoder(sparse_output=False), BackpropRegressor(**PARAMS)
+    ).fit(categories, y)
+    assert_array_equal(sparse.predict(categories), dense.predict(categories))
+    assert BackpropRegressor().__sklearn_tags__().input_tags.sparse
+
+
+# ------------------------------------------------------------------ targets
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        ["low", "high"] * 20,
+        np.array(["1.5"] * 40),  # numeric strings too: a conversion is the user's
+        np.array([b"1"] * 40),
+        np.array(["a"] * 39 + [1.0], dtype=object),
+        pd.Series(["a", "b"] * 20, dtype="string"),
+    ],
+    ids=["words", "numeric strings", "bytes", "object", "pandas strings"],
+)
+def test_string_targets_raise_a_value_error_saying_so(y):
+    """scikit-learn's MLPRegressor raises a TypeError from deep inside; here
+    a ValueError says that a regressor needs numbers."""
+    with pytest.raises(ValueError, match="y holds strings.*numeric targets"):
+        BackpropRegressor(**PARAMS).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (None, "requires y to be passed"),
+        (Y[:-1], "inconsistent numbers of samples"),
+        (np.r_[Y[:-1], np.nan], "NaN"),
+        (np.array([*Y[:-1], None], dtype=object), "NaN"),
+        (pd.array([1] * 39 + [None], dtype="Int64"), "NaN"),
+    ],
+    ids=["None", "wrong length", "NaN", "None in object", "pandas NA"],
+)
+def test_bad_targets_raise_value_errors(y, message):
+    with pytest.raises(ValueError, match=message):
+        BackpropRegressor(**PARAMS).fit(X, y)
+
+
+# ------------------------------------------------------------ sample_weight
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (np.zeros(40), "non-zero"),
+        (np.r_[np.inf, np.ones(39)], "infinity"),
+        (np.ones((40, 1)), "1D"),
+        (["a"] * 40, "could not convert"),
+        (np.r_[np.ones(39), np.nan], "NaN"),
+        (np.r_[np.ones(39), -1e-9], "[Nn]egative"),
+        (np.ones(41), "shape"),
+    ],
+    ids=["all zeros", "inf", "2-D", "strings", "NaN", "negative", "wrong length"],
+)
+def test_bad_sample_weight_raises_value_error(sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        BackpropRegressor(**PARAMS).fit(X, Y, sample_weight)
+
+
+def test_float32_overflow_of_targets_or_weights_is_named():
+    """float32 X trains in float32: a y or sample_weight beyond its range is
+    refused, instead of silently becoming inf."""
+    X32 = X.astype(np.float32)
+    with pytest.raises(ValueError, match="y contains.*too large for float32"):
+        BackpropRegressor(**PARAMS).fit(X32, Y * 1e39)
+    with pytest.raises(ValueError, match="sample_weight.*too large.*float32"):
+        BackpropRegressor(**PARAMS).fit(X32, Y, np.full(40, 1e39))
+
+
+# -------------------------------------------------------------- huge values
+
+SCALES = [1e10, 1e20, 1e50, 1e100, 1e150, 1e200, 1e300]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_values_end_finite_or_in_a_value_error(solver, where, dtype):
+    """At every scale up to 1e300, a fit either ends with a finite loss,
+    finite weights and finite (or loudly warned) predictions, or raises a
+    ValueError that says what happened, with finite weights kept. Never a
+    silent inf or NaN."""
+    outcomes = set()
+    for scale in SCALES:
+        X_s, y_s = (X * scale, Y) if where == "X" else (X, Y * scale)
+        if dtype == np.float32:
+            X_s = np.clip(X_s, -1e38, 1e38)  # float32's range
+        model = BackpropRegressor(**PARAMS, solver=solver)
+        try:
+            model.fit(X_s.astype(dtype), y_s)
+        except ValueError as error:
+            assert re.search("diverged|too large", str(error)), error
+            outcomes.add("error")
+        else:
+            assert np.isfinite(model.loss_) and np.isfinite(model.loss_curve_).all()
+            outcomes.add("fit")
+        if hasattr(model, "coefs_"):
+            assert all(np.isfinite(a).all() for a in model.coefs_ + model.intercepts_)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                P = model.predict(X_s.astype(dtype))
+            if not np.isfinite(P).all():
+                assert any("not finite" in str(w.message) for w in caught)
+    assert "error" in outcomes  # the largest scales are out of reach
+
+
+def test_predicting_far_beyond_the_training_range_warns():
+    """Rows whose predictions overflow produce a RuntimeWarning that counts
+    them; the other rows are predicted as usual."""
+    X_far = X.copy()
+    X_far[[3, 7]] = 1.7e308
+    with pytest.warns(RuntimeWarning, match="2 of 40 predictions are not finite"):
+        P = REFERENCE.predict(X_far)
+    assert not np.isfinite(P[[3, 7]]).any()
+    keep = np.setdiff1d(np.arange(40), [3, 7])
+    assert_array_equal(P[keep], REFERENCE.predict(X[keep]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        REFERENCE.predict(X * 1e300)  # finite, however large: no warning

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from benchmarks import report, workload
+from benchmarks import profile, report, workload
 from benchmarks.implementations import make_trainer
 from fastbp import BackpropRegressor
 
@@ -91,3 +91,29 @@ def test_report_files_from_a_tiny_grid(tmp_path):
     assert "Not measured: pytorch (absent)" in markdown
     table = [line for line in markdown.splitlines() if line.startswith("| 4 |")]
     assert len(table) == 2
+
+
+def test_profile_times_every_step_of_backprop(monkeypatch):
+    """One row per step that run_epoch takes: gather, each layer's forward
+    and gradient, the backward passes of all but the first layer, the loss
+    and the update; each a positive time, BLAS's share within it."""
+    monkeypatch.setattr(profile, "TARGET_SECONDS", 0.002)
+    rows, measured = profile.profile((5, 3), "float32")
+    names = [row[0] for row in rows]
+    assert names == [
+        "gather rows",
+        "layer 1 (8x5) forward",
+        "layer 2 (5x3) forward",
+        "layer 3 (3x1) forward",
+        "loss and output error",
+        "layer 3 (3x1) gradient",
+        "layer 3 (3x1) backward",
+        "layer 2 (5x3) gradient",
+        "layer 2 (5x3) backward",
+        "layer 1 (8x5) gradient",
+        "optimizer (adam)",
+    ]
+    assert all(micro > 0 for _, micro, _ in rows) and measured > 0
+    assert all(blas > 0 for name, _, blas in rows if "layer" in name)
+    table = profile.format_profile((5, 3), "float32", rows, measured)
+    assert table.count("\n| layer") == 8

@@ -1,0 +1,253 @@
+"""Where a mini-batch's time goes: fastbp's backprop, step by step.
+
+Run ``python -m benchmarks.profile`` (default sizes) or, for one network,
+``python -m benchmarks.profile --hidden 1024 --dtype float32``. For each
+network it times, in microseconds per mini-batch of the benchmark workload
+(batch 200, relu, adam), every step that ``_network.run_epoch`` takes: the
+gather of the batch's rows; per layer the forward pass, the gradient and the
+backward pass, each with the share of its BLAS product; the loss and output
+error; the optimizer's update. It compares their sum with a whole epoch
+measured by ``run_epoch`` itself, divided by the number of batches: the
+difference is what calls and cache misses between the steps cost.
+
+Each step is repeated inside one compiled loop, so that no Python call is
+timed, with the BLAS threads that training uses (see ``fastbp._threads``).
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from fastbp import BackpropRegressor
+from fastbp._activations import add_bias_and_activate, multiply_by_derivative
+from fastbp._dense import dense_backward, dense_forward, dense_gradient
+from fastbp._jit import jit
+from fastbp._layout import coef_view, intercept_view, layer_view
+from fastbp._loss import loss_delta, loss_value
+from fastbp._network import gather_rows, run_epoch
+from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters, optimizer_step
+from fastbp._threads import blas_threads_for
+
+from .machine import machine_info
+from .workload import ALPHA, BATCH_SIZE, LEARNING_RATE, N_FEATURES, make_data
+
+DEFAULT_SIZES = ((16,), (64,), (64,) * 4, (256,) * 2, (256,) * 8, (1024,))
+# Each step is repeated until about this much time has passed.
+TARGET_SECONDS = 0.05
+
+
+@jit
+def _repeat_product(A, B, out, reps):
+    for _ in range(reps):
+        np.dot(A, B, out)
+
+
+@jit
+def _repeat_forward(A_prev, W, b, A, code, reps):
+    for _ in range(reps):
+        dense_forward(A_prev, W, b, A, code, True)
+
+
+@jit
+def _repeat_gradient(A_prev, delta, W, dW, db, reps):
+    for _ in range(reps):
+        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db, True)
+
+
+@jit
+def _repeat_backward(delta, W, A_prev, code, delta_prev, reps):
+    for _ in range(reps):
+        dense_backward(delta, W, A_prev, code, delta_prev, True)
+
+
+@jit
+def _repeat_output_error(P, Y, w, delta, code, reps):
+    total = 0.0
+    for _ in range(reps):
+        total += loss_value(P, Y, w, 0, 1.0)
+        loss_delta(P, Y, w, delta, 1.0, 0, 1.0)
+        multiply_by_derivative(P, delta, code)
+    return total
+
+
+@jit
+def _repeat_optimizer(solver, params, grad, state, hyper, reps):
+    for step in range(1, reps + 1):
+        optimizer_step(solver, params, grad, state, step, hyper)
+
+
+@jit
+def _repeat_gather(X, Y, w, order, units, acts, Y_batch, w_batch, reps):
+    n_batches = order.shape[0] // Y_batch.shape[0]
+    for r in range(reps):
+        start = (r % n_batches) * Y_batch.shape[0]
+        gather_rows(X, Y, w, order, start, Y_batch.shape[0], units, acts,
+                    Y_batch, w_batch)  # fmt: skip
+
+
+@jit
+def _repeat_activation(Z, b, code, reps):
+    for _ in range(reps):
+        add_bias_and_activate(Z, b, code)
+
+
+def _microseconds(function, *args):
+    """Median time of one repetition, in microseconds."""
+    function(*args, 1)
+    start = time.perf_counter()
+    function(*args, 3)
+    reps = max(3, int(TARGET_SECONDS / max((time.perf_counter() - start) / 3, 1e-7)))
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        function(*args, reps)
+        times.append((time.perf_counter() - start) / reps)
+    return float(np.median(times)) * 1e6
+
+
+class _Batch:
+    """A network fitted for one epoch, with run_epoch's workspaces filled."""
+
+    def __init__(self, hidden, dtype):
+        X, y = make_data(dtype)
+        self.model = BackpropRegressor(
+            hidden, batch_size=BATCH_SIZE, learning_rate_init=LEARNING_RATE,
+            alpha=ALPHA, max_iter=1, random_state=0,
+        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model.fit(X, y)
+        m = self.model
+        self.units, self.offsets, self.codes = m._units, m._offsets, m._activation_codes
+        self.params, self.dtype = m._params, X.dtype
+        self.X, self.Y = X, np.ascontiguousarray(y.reshape(-1, 1))
+        self.w = np.ones(X.shape[0], X.dtype)
+        self.order = np.random.RandomState(0).permutation(X.shape[0])
+        self.acts = np.empty(BATCH_SIZE * self.units.sum(), X.dtype)
+        self.deltas = np.empty_like(self.acts)
+        self.Y_batch = np.empty((BATCH_SIZE, 1), X.dtype)
+        self.w_batch = np.empty(BATCH_SIZE, X.dtype)
+        self.grad = np.zeros_like(self.params)
+        self.hyper = optimizer_hyperparameters(
+            LEARNING_RATE, 0.9, True, 0.9, 0.999, 1e-8
+        )
+        gather_rows(self.X, self.Y, self.w, self.order, 0, BATCH_SIZE, self.units,
+                    self.acts, self.Y_batch, self.w_batch)  # fmt: skip
+        rng = np.random.default_rng(0)
+        self.deltas[:] = rng.standard_normal(self.deltas.shape[0])
+
+    def layer(self, layer):
+        """(A_prev, W, b, A, dW, db, delta) of weight layer ``layer``."""
+        u, o = self.units, self.offsets
+        return (
+            layer_view(self.acts, u, layer, BATCH_SIZE),
+            coef_view(self.params, u, o, layer),
+            intercept_view(self.params, u, o, layer),
+            layer_view(self.acts, u, layer + 1, BATCH_SIZE),
+            coef_view(self.grad, u, o, layer),
+            intercept_view(self.grad, u, o, layer),
+            layer_view(self.deltas, u, layer + 1, BATCH_SIZE),
+        )
+
+    def epoch_microseconds_per_batch(self):
+        """run_epoch over the 8192 rows, per batch (median of 5)."""
+        state = self.model._optimizer_state.copy()
+        params = self.params.copy()
+
+        def epoch(reps):
+            for _ in range(reps):
+                run_epoch(
+                    self.X, self.Y, self.w, self.order, BATCH_SIZE, params, self.grad,
+                    self.units, self.offsets, self.codes, 0, ALPHA, self.acts,
+                    self.deltas, self.Y_batch, self.w_batch, SOLVER_CODES["adam"],
+                    state, 1, self.hyper, self.model._loss_spec,
+                )  # fmt: skip
+
+        n_batches = -(-self.X.shape[0] // BATCH_SIZE)
+        return _microseconds(lambda reps: epoch(reps)) / n_batches
+
+
+def profile(hidden, dtype):
+    """Rows (step, microseconds per batch, of which BLAS) for one network,
+    and run_epoch's time per batch."""
+    batch = _Batch(hidden, dtype)
+    rows = []
+
+    def step(name, function, args, product_args=None):
+        blas = _microseconds(_repeat_product, *product_args) if product_args else 0.0
+        rows.append((name, _microseconds(function, *args), blas))
+
+    n_layers = batch.units.shape[0] - 1
+    with blas_threads_for(batch.units):
+        step("gather rows", _repeat_gather, (batch.X, batch.Y, batch.w, batch.order,
+             batch.units, batch.acts, batch.Y_batch, batch.w_batch))  # fmt: skip
+        for layer in range(n_layers):
+            A_prev, W, b, A, _, _, _ = batch.layer(layer)
+            code = batch.codes[layer]
+            step(f"layer {layer + 1} ({W.shape[0]}x{W.shape[1]}) forward",
+                 _repeat_forward, (A_prev, W, b, A, code), (A_prev, W, A))  # fmt: skip
+            _repeat_activation(A, b, code, 1)  # realistic inputs for the next
+        _, _, _, P, _, _, delta = batch.layer(n_layers - 1)
+        step("loss and output error", _repeat_output_error,
+             (P, batch.Y_batch, batch.w_batch, delta, batch.codes[-1]))  # fmt: skip
+        for layer in range(n_layers - 1, -1, -1):
+            A_prev, W, _, _, dW, db, delta = batch.layer(layer)
+            name = f"layer {layer + 1} ({W.shape[0]}x{W.shape[1]})"
+            step(f"{name} gradient", _repeat_gradient,
+                 (A_prev, delta, W, dW, db), (A_prev.T, delta, dW))  # fmt: skip
+            if layer > 0:
+                delta_prev = batch.layer(layer - 1)[6]
+                step(f"{name} backward", _repeat_backward,
+                     (delta, W, A_prev, batch.codes[layer - 1], delta_prev),
+                     (delta, W.T, delta_prev))  # fmt: skip
+        step("optimizer (adam)", _repeat_optimizer,
+             (SOLVER_CODES["adam"], batch.params.copy(), batch.grad,
+              batch.model._optimizer_state.copy(), batch.hyper))  # fmt: skip
+        measured = batch.epoch_microseconds_per_batch()
+    return rows, measured
+
+
+def format_profile(hidden, dtype, rows, measured):
+    """A Markdown table of one network's profile."""
+    total = sum(row[1] for row in rows)
+    blas = sum(row[2] for row in rows)
+    lines = [
+        f"### {dtype}, hidden {hidden} (input {N_FEATURES}, batch {BATCH_SIZE})",
+        "",
+        "| step | us per batch | of which BLAS | share |",
+        "|---|---|---|---|",
+    ]
+    for name, micro, blas_micro in rows:
+        blas_text = f"{blas_micro:.1f}" if blas_micro else ""
+        lines.append(f"| {name} | {micro:.1f} | {blas_text} | {micro / total:.0%} |")
+    lines += [
+        f"| **sum of steps** | {total:.1f} | {blas:.1f} | BLAS {blas / total:.0%} |",
+        f"| **run_epoch per batch** | {measured:.1f} | | |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer widths")
+    parser.add_argument("--dtype", choices=["float64", "float32", "both"],
+                        default="both")  # fmt: skip
+    args = parser.parse_args(argv)
+    sizes = [tuple(args.hidden)] if args.hidden else DEFAULT_SIZES
+    dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
+    info = machine_info()
+    versions = info["versions"]
+    print(f"{info['cpu']}, {info['cores']} cores, Python {info['python']}, "
+          f"numpy {versions['numpy']}, numba {versions['numba']}\n")  # fmt: skip
+    for dtype in dtypes:
+        for hidden in sizes:
+            rows, measured = profile(hidden, dtype)
+            print(format_profile(hidden, dtype, rows, measured), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,13 @@ import numpy as np
 from ._activations import add_bias_and_activate, multiply_by_derivative
 from ._jit import jit
 
+# From this many units, the backward pass of a one-unit layer applies f' row
+# by row. Measured (batch 200, relu, seconds per epoch, against BLAS followed
+# by one pass of f'): 1024 units 1.16-1.18x faster row by row, 1.05-1.11x as
+# one pass; 256 units the same either way; 16 and 64 units 0.73-0.93x row by
+# row (a call per row), 1.04-1.08x as one pass.
+ROW_BY_ROW_MIN_WIDTH = 512
+
 
 @jit
 def dense_forward(A_prev, W, b, A, code, use_blas):
@@ -76,7 +83,21 @@ def dense_backward(delta, W, A_prev, code, delta_prev, use_blas):
     """
     n, fan_out = delta.shape
     fan_in = W.shape[0]
-    if use_blas:
+    if fan_out == 1:
+        # An outer product (e.g. back from a regression output), on which
+        # BLAS's general product is slower than a plain loop; on wide rows f'
+        # is applied to each row while it is in cache.
+        w = W.reshape(fan_in)
+        for i in range(n):
+            d = delta[i, 0]
+            row = delta_prev[i]
+            for k in range(fan_in):
+                row[k] = d * w[k]
+            if fan_in >= ROW_BY_ROW_MIN_WIDTH:
+                multiply_by_derivative(A_prev[i : i + 1], delta_prev[i : i + 1], code)
+        if fan_in >= ROW_BY_ROW_MIN_WIDTH:
+            return
+    elif use_blas:
         np.dot(delta, W.T, delta_prev)
     else:
         for i in range(n):

@@ -51,7 +51,7 @@ def flush(x, tiny):
     Flushing values below ``tiny`` (1e-31 in float32, 1e-292 in float64)
     changes nothing that the model's outputs can show.
     """
-    return 0.0 if abs(x) < tiny else x
+    return x - x if abs(x) < tiny else x  # x - x: a zero of x's type
 
 
 @jit
@@ -59,17 +59,19 @@ def sgd_update(params, grad, velocity, learning_rate, momentum, nesterov):
     """One SGD step with (Nesterov) momentum; updates params and velocity.
 
     ``v <- momentum * v - lr * g``; the step is ``v``, or with Nesterov's
-    momentum ``momentum * v - lr * g``. Results below the flush threshold
-    are set to 0 (see :func:`flush`).
+    momentum ``momentum * v - lr * g``. The arithmetic is in the parameters'
+    dtype, as scikit-learn's (NumPy keeps a float32 array float32 when it
+    is multiplied by a Python float). Results below the flush threshold are
+    set to 0 (see :func:`flush`).
     """
-    tiny = smallest_normal(params)
+    real = params.dtype.type
+    lr, mu = real(learning_rate), real(momentum)
+    tiny = real(smallest_normal(params))
     for i in range(params.shape[0]):
-        v = flush(momentum * velocity[i] - learning_rate * grad[i], tiny)
+        v = flush(mu * velocity[i] - lr * grad[i], tiny)
         velocity[i] = v
         if nesterov:
-            params[i] = flush(
-                params[i] + (momentum * v - learning_rate * grad[i]), tiny
-            )
+            params[i] = flush(params[i] + (mu * v - lr * grad[i]), tiny)
         else:
             params[i] = flush(params[i] + v, tiny)
 
@@ -79,18 +81,25 @@ def adam_update(params, grad, m, v, step, learning_rate, beta_1, beta_2, epsilon
     """One Adam step (``step`` counts from 1); updates params, m and v.
 
     The bias corrections are folded into the step size:
-    ``lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``. Results below the
+    ``lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``. As in
+    scikit-learn, the moments are computed in the parameters' dtype and the
+    step ``lr_t * m / (sqrt(v) + epsilon)`` in float64 (``lr_t`` is a
+    float64 scalar there, which NumPy does not demote). Results below the
     flush threshold are set to 0 (see :func:`flush`).
     """
+    real = params.dtype.type
     lr_t = learning_rate * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-    tiny = smallest_normal(params)
+    b1, c1 = real(beta_1), real(1.0 - beta_1)
+    b2, c2 = real(beta_2), real(1.0 - beta_2)
+    eps = real(epsilon)
+    tiny = real(smallest_normal(params))
     for i in range(params.shape[0]):
         g = grad[i]
-        m_i = flush(beta_1 * m[i] + (1.0 - beta_1) * g, tiny)
-        v_i = flush(beta_2 * v[i] + (1.0 - beta_2) * (g * g), tiny)
+        m_i = flush(b1 * m[i] + c1 * g, tiny)
+        v_i = flush(b2 * v[i] + c2 * (g * g), tiny)
         m[i] = m_i
         v[i] = v_i
-        params[i] = flush(params[i] + -lr_t * m_i / (np.sqrt(v_i) + epsilon), tiny)
+        params[i] = flush(real(params[i] + -lr_t * m_i / (np.sqrt(v_i) + eps)), tiny)
 
 
 @jit

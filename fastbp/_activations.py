@@ -36,12 +36,18 @@ OUTPUT_CODES = {**ACTIVATION_CODES, "exp": EXP}
 
 @jit
 def add_bias_and_activate(Z, b, code):
-    """Replace ``Z`` (n_samples, n_units) by ``f(Z + b)`` in place, one pass."""
+    """Replace ``Z`` (n_samples, n_units) by ``f(Z + b)`` in place, one pass.
+
+    Constants are taken in ``Z``'s dtype, so that float32 stays float32, as
+    in scikit-learn (NumPy keeps float32 arrays float32 with Python floats).
+    """
     n, m = Z.shape
+    real = Z.dtype.type
+    zero, one = real(0.0), real(1.0)
     if code == LOGISTIC:
         for i in range(n):
             for j in range(m):
-                Z[i, j] = 1.0 / (1.0 + np.exp(-(Z[i, j] + b[j])))
+                Z[i, j] = one / (one + np.exp(-(Z[i, j] + b[j])))
     elif code == TANH:
         for i in range(n):
             for j in range(m):
@@ -50,17 +56,19 @@ def add_bias_and_activate(Z, b, code):
         for i in range(n):
             for j in range(m):
                 z = Z[i, j] + b[j]
-                Z[i, j] = 0.0 if z < 0.0 else z  # NaN passes through
+                Z[i, j] = zero if z < zero else z  # NaN passes through
     elif code == LEAKY_RELU:
+        slope = real(LEAKY_RELU_SLOPE)
         for i in range(n):
             for j in range(m):
                 z = Z[i, j] + b[j]
-                Z[i, j] = LEAKY_RELU_SLOPE * z if z < 0.0 else z
+                Z[i, j] = slope * z if z < zero else z
     elif code == ELU:
+        alpha = real(ELU_ALPHA)
         for i in range(n):
             for j in range(m):
                 z = Z[i, j] + b[j]
-                Z[i, j] = ELU_ALPHA * (np.exp(z) - 1.0) if z < 0.0 else z
+                Z[i, j] = alpha * (np.exp(z) - one) if z < zero else z
     elif code == EXP:
         for i in range(n):
             for j in range(m):
@@ -73,31 +81,39 @@ def add_bias_and_activate(Z, b, code):
 
 @jit
 def multiply_by_derivative(A, delta, code):
-    """Multiply ``delta`` in place by ``f'(Z)``, given ``A = f(Z)``."""
+    """Multiply ``delta`` in place by ``f'(Z)``, given ``A = f(Z)``.
+
+    Constants are taken in ``delta``'s dtype (see
+    :func:`add_bias_and_activate`).
+    """
     n, m = A.shape
+    real = delta.dtype.type
+    zero, one = real(0.0), real(1.0)
     if code == LOGISTIC:
         for i in range(n):
             for j in range(m):
-                delta[i, j] *= A[i, j] * (1.0 - A[i, j])
+                delta[i, j] *= A[i, j] * (one - A[i, j])
     elif code == TANH:
         for i in range(n):
             for j in range(m):
-                delta[i, j] *= 1.0 - A[i, j] * A[i, j]
+                delta[i, j] *= one - A[i, j] * A[i, j]
     elif code == RELU:
         for i in range(n):
             for j in range(m):
-                if A[i, j] == 0.0:
-                    delta[i, j] = 0.0
+                if A[i, j] == zero:
+                    delta[i, j] = zero
     elif code == LEAKY_RELU:
+        slope = real(LEAKY_RELU_SLOPE)
         for i in range(n):
             for j in range(m):
-                if not A[i, j] > 0.0:
-                    delta[i, j] *= LEAKY_RELU_SLOPE
+                if not A[i, j] > zero:
+                    delta[i, j] *= slope
     elif code == ELU:
+        alpha = real(ELU_ALPHA)
         for i in range(n):
             for j in range(m):
-                if not A[i, j] > 0.0:
-                    delta[i, j] *= A[i, j] + ELU_ALPHA
+                if not A[i, j] > zero:
+                    delta[i, j] *= A[i, j] + alpha
     elif code == EXP:
         for i in range(n):
             for j in range(m):

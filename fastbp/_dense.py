@@ -62,6 +62,9 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, use_blas):
                 a = A_prev[i, k]
                 for j in range(fan_out):
                     dW[k, j] += a * delta[i, j]
+    # In dW's dtype, as scikit-learn's ``(dW + alpha * W) / n`` in NumPy.
+    real = dW.dtype.type
+    alpha, weight_sum = real(alpha), real(weight_sum)
     for k in range(fan_in):
         for j in range(fan_out):
             dW[k, j] = (dW[k, j] + alpha * W[k, j]) / weight_sum

@@ -9,10 +9,19 @@ A network whose largest layer has fewer weights than
 ``SINGLE_THREAD_MAX_WEIGHTS`` is therefore trained with one BLAS thread.
 Results do not depend on it: BLAS gives bitwise-identical products with one
 or two threads (tested).
+
+The BLAS thread count is a process-wide setting, while fits may run at the
+same time in several threads (joblib's threading backend). If each fit saved
+and restored the setting, a fit starting while another held the limit would
+save the limit of one thread and restore it at its end, for good. So one fit
+at a time holds the limit: a fit that starts while another holds it trains
+under that limit, or, once the holder has finished and restored the setting,
+with the BLAS threads of before (the same results, as said above).
 """
 
 import functools
-from contextlib import nullcontext
+import threading
+from contextlib import contextmanager, nullcontext
 
 SINGLE_THREAD_MAX_WEIGHTS = 256 * 256
 
@@ -42,5 +51,30 @@ def blas_threads_for(units):
     """
     largest = max(int(a) * int(b) for a, b in zip(units[:-1], units[1:]))
     if largest < SINGLE_THREAD_MAX_WEIGHTS:
-        return _blas_pools().limit(limits=1)
+        return _ONE_BLAS_THREAD.held()
     return nullcontext()
+
+
+class _SingleHolderLimit:
+    """A limit of one BLAS thread that one fit at a time holds."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._limit = None  # the holder's limiter, while it trains
+
+    @contextmanager
+    def held(self):
+        with self._lock:
+            holder = self._limit is None
+            if holder:
+                self._limit = _blas_pools().limit(limits=1).__enter__()
+        try:
+            yield
+        finally:
+            if holder:
+                with self._lock:
+                    self._limit.__exit__(None, None, None)
+                    self._limit = None
+
+
+_ONE_BLAS_THREAD = _SingleHolderLimit()

@@ -1,7 +1,13 @@
-"""The BLAS thread policy of training."""
+"""Threads: the BLAS thread policy of training, and fits running concurrently."""
 
+import threading
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_info
 
+from fastbp import BackpropRegressor
 from fastbp._threads import SINGLE_THREAD_MAX_WEIGHTS, blas_threads_for
 
 
@@ -26,3 +32,68 @@ def test_large_networks_keep_the_threads():
     width = int(SINGLE_THREAD_MAX_WEIGHTS**0.5)
     with blas_threads_for([8, width, width, 1]):
         assert blas_threads() == before
+
+
+@pytest.mark.parametrize("first_to_leave", ["first", "second"])
+def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
+    """Two fits of small networks overlap in two threads (as with joblib's
+    threading backend): one BLAS thread while both train, and the threads of
+    before once both have finished, whichever finishes first."""
+    before = blas_threads()
+    if set(before.values()) == {1}:
+        pytest.skip("BLAS runs one thread here already: nothing to restore")
+    both_in = threading.Barrier(2)
+    leave = {"first": threading.Event(), "second": threading.Event()}
+    seen = {}
+
+    def fit(name, other):
+        with blas_threads_for([8, 16, 1]):
+            both_in.wait()
+            seen[name] = set(blas_threads().values())
+            both_in.wait()
+            if name != first_to_leave:
+                leave[other].wait()
+        leave[name].set()
+
+    threads = [
+        threading.Thread(target=fit, args=("first", "second")),
+        threading.Thread(target=fit, args=("second", "first")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"first": {1}, "second": {1}}
+    assert blas_threads() == before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_two_models_trained_in_two_threads_equal_serial_training():
+    """The kernels release the GIL and share no state: two fits running at the
+    same time give the weights each gives alone."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(600, 5))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    models = [
+        BackpropRegressor((32, 16), max_iter=15, tol=0, random_state=seed)
+        for seed in (1, 2)
+    ]
+    serial = [BackpropRegressor(**model.get_params()).fit(X, y) for model in models]
+    start = threading.Barrier(2)
+
+    def train(model):
+        start.wait()
+        model.fit(X, y)
+
+    threads = [threading.Thread(target=train, args=(m,)) for m in models]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for model, reference in zip(models, serial):
+        assert model.n_iter_ == reference.n_iter_ == 15
+        for a, b in zip(
+            model.coefs_ + model.intercepts_, reference.coefs_ + reference.intercepts_
+        ):
+            assert_array_equal(a, b)
+    assert not np.array_equal(models[0].coefs_[0], models[1].coefs_[0])

@@ -91,3 +91,14 @@ def test_report_files_from_a_tiny_grid(tmp_path):
     assert "Not measured: pytorch (absent)" in markdown
     table = [line for line in markdown.splitlines() if line.startswith("| 4 |")]
     assert len(table) == 2
+
+
+def test_threads_benchmark_times_both_ways_on_a_tiny_run():
+    from benchmarks import threads
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        row = threads.measure((4,), "float32", epochs=2, repeats=2, n_samples=300)
+    assert row["serial_seconds"] > 0 and row["threads_seconds"] > 0
+    assert row["speedup"] == row["serial_seconds"] / row["threads_seconds"]
+    assert row["threads_cores"] > 0

@@ -9,10 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from fastbp import BackpropRegressor
 
@@ -208,19 +205,6 @@ def test_pickle_round_trip_keeps_predictions_and_training():
     model.partial_fit(X, y)
     clone.partial_fit(X, y)
     assert_array_equal(clone.predict(X), model.predict(X))
-
-
-def test_works_with_pipeline_search_and_cross_validation():
-    X, y = make_data(n_samples=150)
-    pipeline = make_pipeline(
-        StandardScaler(), BackpropRegressor((16,), max_iter=200, random_state=0)
-    )
-    scores = cross_val_score(pipeline, X, y, cv=3)
-    assert scores.shape == (3,) and np.all(scores > 0.5)
-    search = GridSearchCV(
-        pipeline, {"backpropregressor__alpha": [1e-4, 1e-2]}, cv=3
-    ).fit(X, y)
-    assert search.best_params_["backpropregressor__alpha"] in (1e-4, 1e-2)
 
 
 # ------------------------------------------------------------ bad input

@@ -9,6 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import fastbp._explain
+import fastbp._out_of_core
 import fastbp._regressor
 import fastbp.datasets._worked_example
 
@@ -30,7 +31,13 @@ def test_readme_python_blocks_run_in_order():
 
 
 @pytest.mark.parametrize(
-    "module", [fastbp._regressor, fastbp._explain, fastbp.datasets._worked_example]
+    "module",
+    [
+        fastbp._regressor,
+        fastbp._explain,
+        fastbp._out_of_core,
+        fastbp.datasets._worked_example,
+    ],
 )
 def test_docstring_examples(module):
     with warnings.catch_warnings():

@@ -874,6 +874,9 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        # The Poisson deviance needs y >= 0 (refused otherwise), as in
+        # scikit-learn's PoissonRegressor.
+        tags.target_tags.positive_only = self.loss == "poisson"
         tags.input_tags.sparse = False
         return tags
 

@@ -4,6 +4,7 @@ import threading
 
 import numpy as np
 import pytest
+from joblib import Parallel, delayed
 from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_info
 
@@ -70,7 +71,7 @@ def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_two_models_trained_in_two_threads_equal_serial_training():
     """The kernels release the GIL and share no state: two fits running at the
-    same time give the weights each gives alone."""
+    same time in two threads give the weights each gives alone."""
     rng = np.random.RandomState(0)
     X = rng.uniform(-1, 1, size=(600, 5))
     y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
@@ -79,17 +80,8 @@ def test_two_models_trained_in_two_threads_equal_serial_training():
         for seed in (1, 2)
     ]
     serial = [BackpropRegressor(**model.get_params()).fit(X, y) for model in models]
-    start = threading.Barrier(2)
-
-    def train(model):
-        start.wait()
-        model.fit(X, y)
-
-    threads = [threading.Thread(target=train, args=(m,)) for m in models]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # As in a search under joblib's threading backend.
+    Parallel(n_jobs=2, backend="threading")(delayed(m.fit)(X, y) for m in models)
     for model, reference in zip(models, serial):
         assert model.n_iter_ == reference.n_iter_ == 15
         for a, b in zip(

@@ -21,7 +21,7 @@ with the BLAS threads of before (the same results, as said above).
 
 import functools
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 
 SINGLE_THREAD_MAX_WEIGHTS = 256 * 256
 
@@ -60,21 +60,23 @@ class _SingleHolderLimit:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._limit = None  # the holder's limiter, while it trains
+        self._held = False
 
     @contextmanager
     def held(self):
-        with self._lock:
-            holder = self._limit is None
-            if holder:
-                self._limit = _blas_pools().limit(limits=1).__enter__()
-        try:
-            yield
-        finally:
-            if holder:
-                with self._lock:
-                    self._limit.__exit__(None, None, None)
-                    self._limit = None
+        with ExitStack() as limit:
+            with self._lock:
+                holder = not self._held
+                if holder:
+                    limit.enter_context(_blas_pools().limit(limits=1))
+                    self._held = True
+            try:
+                yield
+            finally:
+                if holder:
+                    with self._lock:
+                        limit.close()  # restores the threads of before
+                        self._held = False
 
 
 _ONE_BLAS_THREAD = _SingleHolderLimit()

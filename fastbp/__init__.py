@@ -5,7 +5,14 @@ estimator, :class:`BackpropRegressor`.
 """
 
 from ._explain import ExplainedStep, LayerStep, explain_step
+from ._out_of_core import partial_fit_blocks
 from ._regressor import BackpropRegressor
 
-__all__ = ["BackpropRegressor", "ExplainedStep", "LayerStep", "explain_step"]
+__all__ = [
+    "BackpropRegressor",
+    "ExplainedStep",
+    "LayerStep",
+    "explain_step",
+    "partial_fit_blocks",
+]
 __version__ = "0.1.0"

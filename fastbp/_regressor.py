@@ -916,6 +916,10 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        # The Poisson deviance needs y >= 0 (refused otherwise), as in
+        # scikit-learn's PoissonRegressor.
+        tags.target_tags.positive_only = self.loss == "poisson"
+        # Sparse X is made dense, under a memory limit (see _inputs).
         tags.input_tags.sparse = True
         return tags
 

@@ -10,16 +10,21 @@ A network whose largest layer has fewer weights than
 Results do not depend on it: BLAS gives bitwise-identical products with one
 or two threads (tested).
 
-The limit is process-wide, and fits may run in several threads at once: the
-first fit to need it sets it, the last to finish restores the original
-number of threads (a limit per fit would let the fit that ends last restore
-the limit set by another, leaving BLAS at one thread for good).
+The BLAS thread count is a process-wide setting, while fits may run at the
+same time in several threads (joblib's threading backend). If each fit saved
+and restored the setting, a fit starting while another held the limit would
+save the limit of one thread and restore it at its end, for good. So one fit
+at a time holds the limit: a fit that starts while another holds it trains
+under that limit, or, once the holder has finished and restored the setting,
+with the BLAS threads of before (the same results, as said above). A process
+forked while a fit holds the limit has no fit running: it gets the threads of
+before back.
 """
 
 import functools
 import os
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 
 SINGLE_THREAD_MAX_WEIGHTS = 256 * 256
 
@@ -31,43 +36,6 @@ def _blas_pools():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().select(user_api="blas")
-
-
-class _SharedLimit:
-    """One BLAS limit of one thread, held while any fit needs it."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._limiter = None
-
-    @contextmanager
-    def held(self):
-        with self._lock:
-            if self._holders == 0:
-                self._limiter = _blas_pools().limit(limits=1)
-            self._holders += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._holders -= 1
-                if self._holders == 0:
-                    self._limiter.restore_original_limits()
-                    self._limiter = None
-
-    def reset_after_fork(self):
-        """In a forked child the fits that held the limit do not exist."""
-        self._lock = threading.Lock()
-        if self._holders:
-            self._limiter.restore_original_limits()
-        self._holders = 0
-        self._limiter = None
-
-
-_single_thread = _SharedLimit()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_single_thread.reset_after_fork)
 
 
 def blas_threads_for(units):
@@ -86,5 +54,49 @@ def blas_threads_for(units):
     """
     largest = max(int(a) * int(b) for a, b in zip(units[:-1], units[1:]))
     if largest < SINGLE_THREAD_MAX_WEIGHTS:
-        return _single_thread.held()
+        return _ONE_BLAS_THREAD.held()
     return nullcontext()
+
+
+class _SingleHolderLimit:
+    """A limit of one BLAS thread that one fit at a time holds."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held = False
+        self._limiter = None
+
+    @contextmanager
+    def held(self):
+        with ExitStack() as limit:
+            with self._lock:
+                holder = not self._held
+                if holder:
+                    self._limiter = limit.enter_context(_blas_pools().limit(limits=1))
+                    self._held = True
+            try:
+                yield
+            finally:
+                if holder:
+                    with self._lock:
+                        limit.close()  # restores the threads of before
+                        self._held = False
+                        self._limiter = None
+
+    def reset_after_fork(self):
+        """In a forked child, the fit that held the limit does not exist."""
+        self._lock = threading.Lock()
+        if self._held:
+            from threadpoolctl import OpenBLASController
+
+            # Only the thread that set an OpenBLAS limit may change it, and
+            # that thread was not forked along (unless it forked).
+            OpenBLASController.clear_controlling_thread(force=True)
+            self._limiter.restore_original_limits()
+        self._held = False
+        self._limiter = None
+
+
+_ONE_BLAS_THREAD = _SingleHolderLimit()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ONE_BLAS_THREAD.reset_after_fork)

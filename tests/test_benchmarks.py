@@ -117,3 +117,14 @@ def test_profile_times_every_step_of_backprop(monkeypatch):
     assert all(blas > 0 for name, _, blas in rows if "layer" in name)
     table = profile.format_profile((5, 3), "float32", rows, measured)
     assert table.count("\n| layer") == 8
+
+
+def test_threads_benchmark_times_both_ways_on_a_tiny_run():
+    from benchmarks import threads
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        row = threads.measure((4,), "float32", epochs=2, repeats=2, n_samples=300)
+    assert row["serial_seconds"] > 0 and row["threads_seconds"] > 0
+    assert row["speedup"] == row["serial_seconds"] / row["threads_seconds"]
+    assert row["threads_cores"] > 0

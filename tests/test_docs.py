@@ -9,28 +9,49 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import fastbp._explain
+import fastbp._out_of_core
 import fastbp._regressor
 import fastbp.datasets._worked_example
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_python_blocks_run_in_order():
-    """Every ```python block of README, run one after the other."""
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    assert len(blocks) >= 4
+def readme_python_blocks():
+    """(info string, code) of every ```python block of README, in order."""
+    return re.findall(r"```(python[^\n]*)\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
+    """Every ```python block of README, run one after the other (in an empty
+    directory, for the files they write). A block marked ```python no-run
+    needs a service outside the tests (a Dask scheduler): it is compiled."""
+    blocks = readme_python_blocks()
+    assert len(blocks) >= 8
+    monkeypatch.chdir(tmp_path)
     namespace = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for block in blocks:
-            exec(compile(block, str(README), "exec"), namespace)
+        for info, block in blocks:
+            code = compile(block, str(README), "exec")
+            if info.split() == ["python"]:
+                exec(code, namespace)
+            else:
+                assert info.split() == ["python", "no-run"]
     assert namespace["scores"].shape == (5,)
+    assert namespace["loaded"].predict(namespace["houses"]).shape == (300,)
+    assert namespace["streamed"].t_ == 10 * namespace["X_big"].shape[0]
     step = namespace["explain_step"](namespace["neuron"], [[0.1, 0.3]], [0.03])
     assert round(step.error, 9) == 0.356465271
 
 
 @pytest.mark.parametrize(
-    "module", [fastbp._regressor, fastbp._explain, fastbp.datasets._worked_example]
+    "module",
+    [
+        fastbp._regressor,
+        fastbp._explain,
+        fastbp._out_of_core,
+        fastbp.datasets._worked_example,
+    ],
 )
 def test_docstring_examples(module):
     with warnings.catch_warnings():

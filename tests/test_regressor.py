@@ -2,17 +2,13 @@
 
 import _thread
 import inspect
-import pickle
 import threading
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from fastbp import BackpropRegressor
 
@@ -239,29 +235,6 @@ def test_partial_fit_runs_one_epoch_each_call():
     assert model.t_ == 3 * len(X)
 
 
-def test_pickle_round_trip_keeps_predictions_and_training():
-    X, y = make_data()
-    model = BackpropRegressor((5,), max_iter=3, random_state=0).fit(X, y)
-    clone = pickle.loads(pickle.dumps(model))
-    assert_array_equal(clone.predict(X), model.predict(X))
-    model.partial_fit(X, y)
-    clone.partial_fit(X, y)
-    assert_array_equal(clone.predict(X), model.predict(X))
-
-
-def test_works_with_pipeline_search_and_cross_validation():
-    X, y = make_data(n_samples=150)
-    pipeline = make_pipeline(
-        StandardScaler(), BackpropRegressor((16,), max_iter=200, random_state=0)
-    )
-    scores = cross_val_score(pipeline, X, y, cv=3)
-    assert scores.shape == (3,) and np.all(scores > 0.5)
-    search = GridSearchCV(
-        pipeline, {"backpropregressor__alpha": [1e-4, 1e-2]}, cv=3
-    ).fit(X, y)
-    assert search.best_params_["backpropregressor__alpha"] in (1e-4, 1e-2)
-
-
 # ------------------------------------------------------------ bad input
 
 GOOD_X, GOOD_Y = make_data(n_samples=20)
@@ -450,17 +423,6 @@ def test_weights_assigned_before_any_fit_are_the_start():
     assert continued.n_features_in_ == 4
 
 
-def test_float32_model_survives_pickle():
-    X, y = make_data()
-    X32, y32 = X.astype(np.float32), y.astype(np.float32)
-    model = BackpropRegressor((5,), max_iter=2, random_state=0).fit(X32, y32)
-    clone = pickle.loads(pickle.dumps(model))
-    assert clone.predict(X32).dtype == np.float32
-    assert_array_equal(clone.predict(X32), model.predict(X32))
-    clone.partial_fit(X32, y32)
-    assert all(c.dtype == np.float32 for c in clone.coefs_)
-
-
 def test_partial_fit_refuses_early_stopping():
     with pytest.raises(ValueError, match="early_stopping"):
         BackpropRegressor((3,), early_stopping=True).partial_fit(GOOD_X, GOOD_Y)
@@ -543,34 +505,3 @@ def test_poisson_refuses_negative_targets_and_other_outputs():
         BackpropRegressor((3,), loss="poisson", out_activation="relu").fit(
             GOOD_X, np.abs(GOOD_Y)
         )
-
-
-def test_pickling_leaves_the_live_estimator_intact():
-    model = BackpropRegressor((4,), max_iter=2, random_state=0).fit(GOOD_X, GOOD_Y)
-    params = model._params
-    pickle.dumps(model)
-    assert model._params is params
-    assert model.coefs_[0].base is params
-
-
-def test_pickle_loads_in_a_fresh_process(tmp_path):
-    """The pickle holds arrays and parameters only: a new process that never
-    compiled anything loads it and predicts the same values."""
-    import subprocess
-    import sys
-
-    X, y = make_data()
-    model = BackpropRegressor((6,), max_iter=3, random_state=0).fit(X, y)
-    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
-    np.save(tmp_path / "X.npy", X)
-    code = (
-        "import pickle, sys, numpy as np\n"
-        "model = pickle.loads(open(sys.argv[1], 'rb').read())\n"
-        "np.save(sys.argv[3], model.predict(np.load(sys.argv[2])))\n"
-    )
-    subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "model.pkl"),
-         str(tmp_path / "X.npy"), str(tmp_path / "out.npy")],
-        check=True,
-    )  # fmt: skip
-    assert_array_equal(np.load(tmp_path / "out.npy"), model.predict(X))

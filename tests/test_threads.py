@@ -1,10 +1,15 @@
-"""The BLAS thread policy of training."""
+"""Threads: the BLAS thread policy of training, and fits running concurrently."""
 
 import multiprocessing
+import threading
 
+import numpy as np
 import pytest
+from joblib import Parallel, delayed
+from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_info
 
+from fastbp import BackpropRegressor
 from fastbp._threads import SINGLE_THREAD_MAX_WEIGHTS, blas_threads_for
 
 
@@ -31,18 +36,60 @@ def test_large_networks_keep_the_threads():
         assert blas_threads() == before
 
 
-def test_overlapping_fits_restore_the_threads():
-    """Fits in several threads overlap: when the first to start ends first,
-    the other still runs with one thread, and the last to end restores the
-    original number (a limit per fit would leave BLAS at one thread)."""
+@pytest.mark.parametrize("first_to_leave", ["first", "second"])
+def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
+    """Two fits of small networks overlap in two threads (as with joblib's
+    threading backend): one BLAS thread while both train, and the threads of
+    before once both have finished, whichever finishes first."""
     before = blas_threads()
-    first, second = blas_threads_for([8, 64, 1]), blas_threads_for([4, 32, 2])
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert set(blas_threads().values()) == {1}
-    second.__exit__(None, None, None)
+    if set(before.values()) == {1}:
+        pytest.skip("BLAS runs one thread here already: nothing to restore")
+    both_in = threading.Barrier(2)
+    leave = {"first": threading.Event(), "second": threading.Event()}
+    seen = {}
+
+    def fit(name, other):
+        with blas_threads_for([8, 16, 1]):
+            both_in.wait()
+            seen[name] = set(blas_threads().values())
+            both_in.wait()
+            if name != first_to_leave:
+                leave[other].wait()
+        leave[name].set()
+
+    threads = [
+        threading.Thread(target=fit, args=("first", "second")),
+        threading.Thread(target=fit, args=("second", "first")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"first": {1}, "second": {1}}
     assert blas_threads() == before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_two_models_trained_in_two_threads_equal_serial_training():
+    """The kernels release the GIL and share no state: two fits running at the
+    same time in two threads give the weights each gives alone."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(600, 5))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    models = [
+        BackpropRegressor((32, 16), max_iter=15, tol=0, random_state=seed)
+        for seed in (1, 2)
+    ]
+    serial = [BackpropRegressor(**model.get_params()).fit(X, y) for model in models]
+    # As in a search under joblib's threading backend.
+    Parallel(n_jobs=2, backend="threading")(delayed(m.fit)(X, y) for m in models)
+    for model, reference in zip(models, serial):
+        assert model.n_iter_ == reference.n_iter_ == 15
+        for a, b in zip(
+            model.coefs_ + model.intercepts_, reference.coefs_ + reference.intercepts_
+        ):
+            assert_array_equal(a, b)
+    assert not np.array_equal(models[0].coefs_[0], models[1].coefs_[0])
 
 
 def _threads_in_child(queue):

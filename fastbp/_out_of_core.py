@@ -1,0 +1,80 @@
+"""Training on data larger than memory: ``partial_fit`` over a Dask array's
+row blocks, one block in memory at a time.
+
+Dask is imported when the function is called, never by ``import fastbp``.
+"""
+
+__all__ = ["partial_fit_blocks"]
+
+
+def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
+    """Train ``estimator`` with one ``partial_fit`` call per row block of X.
+
+    Each pass over the data computes the row blocks of ``X`` one after the
+    other, each together with the matching rows of ``y`` and
+    ``sample_weight`` (so that data they share is read once), and calls
+    ``estimator.partial_fit`` on them; only one block is in memory at a time.
+    The result is that of the same ``partial_fit`` calls on the same rows in
+    memory. Blocks are visited in order: data stored in a meaningful order
+    (e.g. by time) should be shuffled when it is written.
+
+    Parameters
+    ----------
+    estimator : estimator with ``partial_fit``
+        Trained in place, e.g. :class:`fastbp.BackpropRegressor`; with
+        ``random_state`` set, every call shuffles its block the same way.
+    X : dask array of shape (n_samples, n_features)
+        Input, chunked along rows (e.g. ``da.from_zarr(...)``, or
+        ``dataframe.to_dask_array(lengths=True)``); column chunks are merged.
+        A NumPy array is one block.
+    y : dask or NumPy array of shape (n_samples,) or (n_samples, n_outputs)
+        Targets, rechunked to the row blocks of X.
+    sample_weight : dask or NumPy array of shape (n_samples,), default=None
+        Weights, rechunked to the row blocks of X.
+    epochs : int, default=1
+        Number of passes over all blocks.
+
+    Returns
+    -------
+    estimator : the estimator passed in, trained.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from fastbp import BackpropRegressor, partial_fit_blocks
+    >>> X = da.random.default_rng(0).uniform(-1, 1, size=(6000, 3), chunks=(1000, 3))
+    >>> y = X[:, 0] - 2 * X[:, 1] * X[:, 2]
+    >>> model = BackpropRegressor((32,), random_state=0)
+    >>> model = partial_fit_blocks(model, X, y, epochs=20)
+    >>> model.n_iter_, model.t_  # 6 blocks x 20 passes = 120 calls
+    (1, 120000)
+    >>> bool(model.score(X[:1000].compute(), y[:1000].compute()) > 0.9)
+    True
+    """
+    import dask
+    import dask.array as da
+
+    X = da.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); it has {X.ndim}.")
+    X = X.rechunk({1: -1})
+    parts = [X]
+    for name, values in (("y", y), ("sample_weight", sample_weight)):
+        if values is None:
+            continue  # only sample_weight can be None
+        values = da.asarray(values)
+        if values.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but {name} has {values.shape[0]}."
+            )
+        parts.append(values.rechunk({0: X.chunks[0]}))
+    for _ in range(epochs):
+        for block in range(X.numblocks[0]):
+            X_block, y_block, *weights = dask.compute(
+                *(part.blocks[block] for part in parts)
+            )
+            if weights:
+                estimator.partial_fit(X_block, y_block, sample_weight=weights[0])
+            else:
+                estimator.partial_fit(X_block, y_block)
+    return estimator

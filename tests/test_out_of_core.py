@@ -1,0 +1,112 @@
+"""partial_fit_blocks: training over a Dask array's row blocks."""
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from fastbp import BackpropRegressor, partial_fit_blocks
+
+ROWS = (200, 300, 150)  # uneven row blocks
+BOUNDS = np.cumsum((0, *ROWS))
+
+
+def make_data(n_outputs=2, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(sum(ROWS), 4))
+    Y = np.column_stack([np.sin(2 * X[:, j]) for j in range(n_outputs)])
+    weights = rng.uniform(0.5, 2.0, size=sum(ROWS))
+    return X, Y, weights
+
+
+def make_model():
+    return BackpropRegressor((8,), batch_size=64, random_state=0)
+
+
+def test_equals_the_same_partial_fit_calls_in_memory():
+    """Row blocks of X (its columns in two chunks), y and sample_weight
+    chunked otherwise: the same weights as partial_fit on the same rows."""
+    X, Y, weights = make_data()
+    by_blocks = partial_fit_blocks(
+        make_model(),
+        da.from_array(X, chunks=(ROWS, 2)),
+        da.from_array(Y, chunks=(325, 1)),
+        da.from_array(weights, chunks=100),
+        epochs=2,
+    )
+    in_memory = make_model()
+    for _ in range(2):
+        for start, stop in zip(BOUNDS[:-1], BOUNDS[1:]):
+            in_memory.partial_fit(
+                X[start:stop], Y[start:stop], sample_weight=weights[start:stop]
+            )
+    assert by_blocks.t_ == in_memory.t_ == 2 * len(X)
+    assert by_blocks.loss_curve_ == in_memory.loss_curve_
+    for a, b in zip(
+        by_blocks.coefs_ + by_blocks.intercepts_,
+        in_memory.coefs_ + in_memory.intercepts_,
+    ):
+        assert_array_equal(a, b)
+
+
+def test_numpy_targets_and_no_weights():
+    X, Y, _ = make_data(n_outputs=1)
+    y = Y.ravel().astype(np.float32)
+    by_blocks = partial_fit_blocks(
+        make_model(), da.from_array(X.astype(np.float32), chunks=(ROWS, 4)), y
+    )
+    in_memory = make_model()
+    for start, stop in zip(BOUNDS[:-1], BOUNDS[1:]):
+        in_memory.partial_fit(X[start:stop].astype(np.float32), y[start:stop])
+    assert by_blocks.coefs_[0].dtype == np.float32
+    assert_array_equal(by_blocks.predict(X), in_memory.predict(X))
+
+
+class RecordingCalls:
+    """Passes partial_fit on to a model, noting which blocks were loaded."""
+
+    def __init__(self, model, loaded):
+        self.model, self.loaded, self.calls = model, loaded, []
+
+    def partial_fit(self, X, y, sample_weight=None):
+        self.calls.append((list(self.loaded), len(X)))
+        self.model.partial_fit(X, y, sample_weight=sample_weight)
+
+
+def test_one_block_is_loaded_for_each_call_and_only_once():
+    """Blocks are loaded lazily, in order, one per call; y computed from the
+    same block does not load it a second time."""
+    X_memory, _, _ = make_data()
+    loaded = []
+
+    def load(block):
+        loaded.append(block)
+        return X_memory[BOUNDS[block] : BOUNDS[block + 1]]
+
+    X = da.concatenate(
+        [
+            da.from_delayed(dask.delayed(load)(i), shape=(n, 4), dtype=float)
+            for i, n in enumerate(ROWS)
+        ]
+    )
+    y = da.sin(2 * X[:, 0])
+    recorder = RecordingCalls(make_model(), loaded)
+    partial_fit_blocks(recorder, X, y, epochs=2)
+    assert recorder.calls == [
+        ([0], 200), ([0, 1], 300), ([0, 1, 2], 150),
+        ([0, 1, 2, 0], 200), ([0, 1, 2, 0, 1], 300), ([0, 1, 2, 0, 1, 2], 150),
+    ]  # fmt: skip
+    assert recorder.model.t_ == 2 * sum(ROWS)
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.zeros(6), np.zeros(6), "2-D"),
+        (np.zeros((6, 2)), np.zeros(5), "6 rows but y has 5"),
+    ],
+)
+def test_bad_shapes_are_refused(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        partial_fit_blocks(make_model(), da.from_array(X), y)

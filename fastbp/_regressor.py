@@ -447,7 +447,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self._start_history()
         if list(self._units) != units:
             raise ValueError(
-                f"The network has layer sizes {list(self._units)} but the data "
+                f"The network has layer sizes {self._units.tolist()} but the data "
                 f"and hidden_layer_sizes give {units}: a warm start or "
                 "partial_fit needs the same number of features, hidden units "
                 "and outputs."

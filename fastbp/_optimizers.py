@@ -59,19 +59,20 @@ def sgd_update(params, grad, velocity, learning_rate, momentum, nesterov):
     """One SGD step with (Nesterov) momentum; updates params and velocity.
 
     ``v <- momentum * v - lr * g``; the step is ``v``, or with Nesterov's
-    momentum ``momentum * v - lr * g``. The arithmetic is in the parameters'
-    dtype, as scikit-learn's (NumPy keeps a float32 array float32 when it
-    is multiplied by a Python float). Results below the flush threshold are
-    set to 0 (see :func:`flush`).
+    momentum ``momentum * v - lr * g``, computed in float64 and stored in the
+    parameters' dtype (for float32 this follows scikit-learn's float32 run
+    more closely than float32 arithmetic, whose fused multiply-adds round
+    differently from NumPy's separate operations). Results below the flush
+    threshold are set to 0 (see :func:`flush`).
     """
-    real = params.dtype.type
-    lr, mu = real(learning_rate), real(momentum)
-    tiny = real(smallest_normal(params))
+    tiny = smallest_normal(params)
     for i in range(params.shape[0]):
-        v = flush(mu * velocity[i] - lr * grad[i], tiny)
+        v = flush(momentum * velocity[i] - learning_rate * grad[i], tiny)
         velocity[i] = v
         if nesterov:
-            params[i] = flush(params[i] + (mu * v - lr * grad[i]), tiny)
+            params[i] = flush(
+                params[i] + (momentum * v - learning_rate * grad[i]), tiny
+            )
         else:
             params[i] = flush(params[i] + v, tiny)
 

@@ -7,7 +7,7 @@
   dense. Beyond ``MAX_DENSE_BYTES`` (e.g. a large bag-of-words matrix) the
   conversion is refused with the size it would need, instead of exhausting
   memory.
-- Targets must be numbers: strings (numeric-looking or not) are refused
+- Inputs and targets must be numbers: strings (numeric-looking or not) are refused
   with a message that says so, rather than an error from deep inside a
   conversion.
 """
@@ -15,7 +15,7 @@
 import numpy as np
 import scipy.sparse
 
-__all__ = ["MAX_DENSE_BYTES", "check_numeric_target", "dense_if_sparse"]
+__all__ = ["MAX_DENSE_BYTES", "check_numeric", "dense_if_sparse"]
 
 MAX_DENSE_BYTES = 1 << 30  # 1 GiB
 
@@ -43,6 +43,10 @@ def dense_if_sparse(X, name="X"):
     """
     if not scipy.sparse.issparse(X):
         return X
+    if X.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} is a complex sparse matrix."
+        )
     dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
     n_bytes = int(np.prod(X.shape, dtype=np.int64)) * dtype.itemsize
     if n_bytes > MAX_DENSE_BYTES:
@@ -56,27 +60,51 @@ def dense_if_sparse(X, name="X"):
     return X.astype(dtype).toarray()
 
 
-def check_numeric_target(y):
-    """Raise a ValueError if the targets ``y`` hold strings or bytes.
+def check_numeric(values, name):
+    """Raise a ValueError if ``values`` (X or y) hold strings or bytes.
+
+    NumPy would parse numeric strings into numbers without a word; a
+    regressor's inputs and targets are numbers, so any string is refused.
 
     Parameters
     ----------
-    y : array-like
-        Targets, in any form scikit-learn's validation accepts.
+    values : array-like
+        X, y or sample_weight, in any form scikit-learn's validation accepts.
+    name : {"X", "y", "sample_weight"}
+        What to call ``values`` in the message.
     """
+    if scipy.sparse.issparse(values):
+        return  # sparse matrices hold numbers
+    dtypes = getattr(values, "dtypes", None)
+    if dtypes is not None and hasattr(values, "columns"):  # a data frame
+        text = [c for c, d in dtypes.items() if getattr(d, "kind", "O") not in "biufc"]
+        if not text:
+            return
+        values = values[text]
     try:
-        array = np.asarray(y)
+        array = np.asarray(values)
     except (ValueError, TypeError):
         return  # ragged or otherwise odd: scikit-learn's validation reports it
-    if array.dtype.kind in "USO":
-        if array.dtype.kind == "O":
-            found = [v for v in array.ravel() if isinstance(v, str | bytes)][:1]
-        else:
-            found = array.ravel()[:1].tolist()
-        if found:
-            raise ValueError(
-                f"y holds strings (e.g. {found[0]!r}): BackpropRegressor is a "
-                "regressor and needs numeric targets. Convert them with "
-                "y.astype(float) if they are numbers, or use a classifier if "
-                "they are class labels."
-            )
+    if array.dtype.kind not in "USO":
+        return
+    if array.dtype.kind == "O":
+        found = [v for v in array.ravel() if isinstance(v, str | bytes)][:1]
+    else:
+        found = array.ravel()[:1].tolist()
+    if not found:
+        return
+    if name == "y":
+        advice = (
+            "BackpropRegressor is a regressor and needs numeric targets. "
+            "Convert them with y.astype(float) if they are numbers, or use a "
+            "classifier if they are class labels."
+        )
+    elif name == "sample_weight":
+        advice = "weights must be numbers."
+    else:
+        advice = (
+            "the network needs numbers. Encode categories first (e.g. "
+            "OneHotEncoder in a ColumnTransformer), or convert numbers stored "
+            "as text with X.astype(float)."
+        )
+    raise ValueError(f"{name} holds strings (e.g. {found[0]!r}): {advice}")

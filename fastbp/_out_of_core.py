@@ -4,6 +4,9 @@ row blocks, one block in memory at a time.
 Dask is imported when the function is called, never by ``import fastbp``.
 """
 
+import math
+from numbers import Integral
+
 __all__ = ["partial_fit_blocks"]
 
 
@@ -32,7 +35,9 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
     sample_weight : dask or NumPy array of shape (n_samples,), default=None
         Weights, rechunked to the row blocks of X.
     epochs : int, default=1
-        Number of passes over all blocks.
+        Number of passes over all blocks. Empty blocks are skipped; Ctrl-C
+        during a ``partial_fit`` of a fastbp estimator ends the loop (that
+        call keeps its last finished epoch and warns).
 
     Returns
     -------
@@ -54,22 +59,30 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
     import dask
     import dask.array as da
 
+    if not isinstance(epochs, Integral) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    if y is None:
+        raise ValueError("partial_fit_blocks needs targets y; got None.")
     X = da.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features); it has {X.ndim}.")
-    X = X.rechunk({1: -1})
-    parts = [X]
-    for name, values in (("y", y), ("sample_weight", sample_weight)):
-        if values is None:
-            continue  # only sample_weight can be None
-        values = da.asarray(values)
-        if values.shape[0] != X.shape[0]:
+    named = {"X": X.rechunk({1: -1}), "y": da.asarray(y)}
+    if sample_weight is not None:
+        named["sample_weight"] = da.asarray(sample_weight)
+    for name, part in named.items():
+        if any(math.isnan(size) for size in part.chunks[0]):
             raise ValueError(
-                f"X has {X.shape[0]} rows but {name} has {values.shape[0]}."
+                f"{name} has row blocks of unknown size (e.g. after boolean "
+                f"indexing): call {name}.compute_chunk_sizes() first."
             )
-        parts.append(values.rechunk({0: X.chunks[0]}))
+        if part.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but {name} has {part.shape[0]}.")
+    X = named["X"]
+    parts = [part.rechunk({0: X.chunks[0]}) for part in named.values()]
     for _ in range(epochs):
         for block in range(X.numblocks[0]):
+            if X.chunks[0][block] == 0:
+                continue  # an empty block (e.g. all rows filtered out)
             X_block, y_block, *weights = dask.compute(
                 *(part.blocks[block] for part in parts)
             )
@@ -77,4 +90,6 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
                 estimator.partial_fit(X_block, y_block, sample_weight=weights[0])
             else:
                 estimator.partial_fit(X_block, y_block)
+            if getattr(estimator, "_interrupted", False):
+                return estimator  # Ctrl-C: partial_fit kept its state and warned
     return estimator

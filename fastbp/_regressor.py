@@ -23,7 +23,8 @@ from sklearn.utils.validation import (
 
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
-from ._inputs import check_numeric_target, dense_if_sparse
+from ._concurrency import lock_of
+from ._inputs import check_numeric, dense_if_sparse
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._loss import LOSS_CODES, gradient_scale, loss_value
 from ._network import FullBatch, run_epoch
@@ -339,7 +340,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self : BackpropRegressor
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        with lock_of(self).exclusive():
+            return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda est: est.solver != "lbfgs")
     @with_callbacks
@@ -363,7 +365,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self : BackpropRegressor
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        with lock_of(self).exclusive():
+            return self._fit(X, y, sample_weight, incremental=True)
 
     def _check_loss_options(self):
         if self.loss == "poisson" and self.out_activation != "identity":
@@ -388,7 +391,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if not reset:
             dtype = self._params.dtype
         y = dense_if_sparse(y, "y")
-        check_numeric_target(y)
+        check_numeric(y, "y")
+        check_numeric(X, "X")
         X, y = validate_data(
             self,
             dense_if_sparse(X),
@@ -412,12 +416,14 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if sample_weight is None:
             sample_weight = np.ones(X.shape[0], dtype=X.dtype)
         else:
+            check_numeric(sample_weight, "sample_weight")
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         return X, Y, np.ascontiguousarray(sample_weight)
 
     def _fit(self, X, y, sample_weight, incremental):
+        self._interrupted = False  # set by Ctrl-C (read by partial_fit_blocks)
         self._validate_params()
         self._check_loss_options()
         if incremental and self.early_stopping:
@@ -451,6 +457,15 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 f"and hidden_layer_sizes give {units}: a warm start or "
                 "partial_fit needs the same number of features, hidden units "
                 "and outputs."
+            )
+        out_activation = "exp" if self.loss == "poisson" else self.out_activation
+        if out_activation != self.out_activation_:
+            raise ValueError(
+                f"The network's output activation is {self.out_activation_!r} "
+                f"but out_activation={self.out_activation!r} and "
+                f"loss={self.loss!r} ask for {out_activation!r} (loss='poisson' "
+                "uses 'exp'): a warm start or partial_fit keeps the output "
+                "layer. Fit with warm_start=False to start a new network."
             )
         if not incremental or not hasattr(self, "_optimizer_state"):
             self._optimizer_state = np.zeros((2, self._params.size), X.dtype)
@@ -682,6 +697,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                         stacklevel=4,
                     )
         except KeyboardInterrupt:
+            self._interrupted = True
             if in_epoch:
                 self._restore(saved_params, saved_state)
             warnings.warn(
@@ -730,6 +746,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 on_iteration,
             )  # fmt: skip
         except KeyboardInterrupt:
+            self._interrupted = True
             self._params[:] = last
             warnings.warn(
                 f"Training interrupted by user after {self.n_iter_} iterations; "
@@ -857,15 +874,16 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values. A RuntimeWarning says when some are inf or NaN.
         """
-        if not hasattr(self, "coefs_"):
-            check_is_fitted(self, "coefs_")  # raises NotFittedError
-        self._sync_parameters()
-        with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
-            X = self._validate_predict_input(X, self._params.dtype)
-            out = self._forward(X)
-            # A sum is finite only if every value is (or if it overflows: check).
-            if not np.isfinite(np.add.reduce(out, axis=None)):
-                _warn_if_not_finite(out, X)
+        with lock_of(self).shared():
+            if not hasattr(self, "coefs_"):
+                check_is_fitted(self, "coefs_")  # raises NotFittedError
+            self._sync_parameters()
+            with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
+                X = self._validate_predict_input(X, self._params.dtype)
+                out = self._forward(X)
+                # A sum is finite only if every value is (or if it overflows).
+                if not np.isfinite(np.add.reduce(out, axis=None)):
+                    _warn_if_not_finite(out, X)
         return out.ravel() if out.shape[1] == 1 else out
 
     def _forward(self, X):
@@ -900,6 +918,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             and np.isfinite(np.add.reduce(X, axis=None))
         ):
             return X
+        check_numeric(X, "X")
         return validate_data(
             self, dense_if_sparse(X), reset=False, dtype=dtype, order="C"
         )
@@ -910,6 +929,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         state = dict(super().__getstate__())  # a copy: never edit the live dict
         state.pop("_params", None)
         state.pop("_views", None)
+        state.pop("_lock", None)  # a new one is made when needed
         return state
 
     def __sklearn_tags__(self):

@@ -13,16 +13,16 @@ from fastbp import BackpropRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-# Networks small and large enough for BLAS to use one or several threads.
-_CHILD = """
-import hashlib, warnings
+# Networks small and large enough for BLAS to use one or several threads;
+# run in a fresh process and in the test's own.
+_FITS = """
+import hashlib
 import numpy as np
 from fastbp import BackpropRegressor
-warnings.simplefilter("ignore")
 rng = np.random.RandomState(0)
 X = rng.normal(size=(1000, 8))
 y = np.sin(X[:, 0]) + X[:, 1]
-digest = hashlib.sha256()
+digests = []  # SHA-256 of each configuration's coefs_ and intercepts_ bytes
 # Every solver, dtype, several activations and losses; the same seeds.
 for hidden, dtype, options in [
     ((16,), np.float64, {}),
@@ -37,13 +37,15 @@ for hidden, dtype, options in [
     model = BackpropRegressor(hidden, max_iter=2, random_state=0, **options)
     target = np.abs(y) if options.get("loss") == "poisson" else y
     model.fit(X.astype(dtype), target.astype(dtype))
+    digest = hashlib.sha256()
     for array in model.coefs_ + model.intercepts_:
         digest.update(array.tobytes())
-print(digest.hexdigest())
+    digests.append(digest.hexdigest())
 """
+_CHILD = "import warnings; warnings.simplefilter('ignore')" + _FITS + "print(*digests)"
 
 
-def weights_digest(threads):
+def weights_digests(threads):
     env = dict(
         os.environ,
         OPENBLAS_NUM_THREADS=str(threads),
@@ -54,13 +56,15 @@ def weights_digest(threads):
         [sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
+    return out.stdout.split()
 
 
-def test_same_weights_with_one_and_two_threads():
-    one, two = weights_digest(1), weights_digest(2)
-    assert len(one) == 64
-    assert one == two
+def test_same_weights_here_and_in_fresh_processes_with_one_and_two_threads():
+    here = {}
+    exec(_FITS, here)
+    assert len(here["digests"]) == 8
+    assert weights_digests(1) == here["digests"]
+    assert weights_digests(2) == here["digests"]
 
 
 def test_same_weights_twice_in_one_process():

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +24,7 @@ from threadpoolctl import threadpool_info
 
 import fastbp
 from fastbp import BackpropRegressor
+from fastbp._concurrency import lock_of
 from fastbp._jit import NO_CACHE_MESSAGE
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -189,6 +191,54 @@ def test_concurrent_predicts_on_one_estimator(unpickled):
         results = list(pool.map(model.predict, inputs * 8))
     for i, result in enumerate(results):
         assert_array_equal(result, expected[i % len(inputs)])
+
+
+def test_threads_sharing_one_estimator_take_turns():
+    """fit and partial_fit on the same estimator from several threads run one
+    after the other (no crash when the shapes differ, no mixed-up history);
+    a predict waits for a running fit and sees its result."""
+    X, y = make_data()
+    model = BackpropRegressor((16,), random_state=0)
+    errors = []
+
+    def partial_fit(n_features):
+        try:
+            model.partial_fit(X[:, :n_features], y)
+        except ValueError as error:  # the second shape is refused, cleanly
+            errors.append(error)
+
+    for _ in range(5):
+        model = BackpropRegressor((16,), random_state=0)
+        threads = [threading.Thread(target=partial_fit, args=(n,)) for n in (4, 5)]
+        errors.clear()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(errors) == 1 and "features" in str(errors[0])
+        assert model.n_iter_ == len(model.loss_curve_) == 1
+
+    model = BackpropRegressor((64, 64), max_iter=30, tol=0, random_state=0)
+    with ThreadPoolExecutor(3) as pool:
+        fits = [pool.submit(model.fit, X, y) for _ in range(3)]
+        for fit in fits:
+            fit.result()
+    reference = BackpropRegressor((64, 64), max_iter=30, tol=0, random_state=0)
+    reference.fit(X, y)
+    assert model.n_iter_ == 30 and len(model.loss_curve_) == 30
+    assert_same_weights(model, reference)
+
+    model = BackpropRegressor((64, 64), max_iter=1, random_state=0).fit(X, y)
+    lock = lock_of(model)
+    with ThreadPoolExecutor(2) as pool:
+        fit = pool.submit(model.set_params(max_iter=40, tol=0).fit, X, y)
+        while lock._owner is None and not fit.done():  # until the fit holds it
+            time.sleep(1e-4)
+        predictions = [pool.submit(model.predict, X) for _ in range(3)]
+        fit.result()
+        after = [prediction.result() for prediction in predictions]
+    for prediction in after:  # each waited for the fit
+        assert_array_equal(prediction, model.predict(X))
 
 
 # --------------------------------------------------------------- processes

@@ -243,7 +243,7 @@ def test_bad_targets_raise_value_errors(y, message):
         (np.zeros(40), "non-zero"),
         (np.r_[np.inf, np.ones(39)], "infinity"),
         (np.ones((40, 1)), "1D"),
-        (["a"] * 40, "could not convert"),
+        (["a"] * 40, "sample_weight holds strings"),
         (np.r_[np.ones(39), np.nan], "NaN"),
         (np.r_[np.ones(39), -1e-9], "[Nn]egative"),
         (np.ones(41), "shape"),
@@ -315,3 +315,35 @@ def test_predicting_far_beyond_the_training_range_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         REFERENCE.predict(X * 1e300)  # finite, however large: no warning
+
+
+@pytest.mark.parametrize(
+    "X_text",
+    [
+        X.astype(str),  # numeric strings: NumPy would parse them silently
+        X.astype(str).astype(object),
+        X.astype(bytes),
+        pd.DataFrame({"a": X[:, 0], "b": X[:, 1].astype(str), "c": X[:, 2]}),
+    ],
+    ids=["str", "object", "bytes", "frame column"],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "predict"])
+def test_strings_in_X_raise_a_value_error_saying_so(X_text, method):
+    model = BackpropRegressor(**PARAMS)
+    if method == "predict":
+        model.fit(X, Y)
+        call = lambda: model.predict(X_text)  # noqa: E731
+    else:
+        call = lambda: getattr(model, method)(X_text, Y)  # noqa: E731
+    with pytest.raises(ValueError, match="X holds strings"):
+        call()
+
+
+@pytest.mark.parametrize("container", [scipy.sparse.csr_matrix, scipy.sparse.csr_array])
+def test_complex_sparse_input_is_refused_like_dense(container):
+    X_complex = container(X + 1j)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        BackpropRegressor(**PARAMS).fit(X_complex, Y)
+    model = BackpropRegressor(**PARAMS).fit(X, Y)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        model.predict(X_complex)

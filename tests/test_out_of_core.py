@@ -110,3 +110,68 @@ def test_one_block_is_loaded_for_each_call_and_only_once():
 def test_bad_shapes_are_refused(X, y, message):
     with pytest.raises(ValueError, match=message):
         partial_fit_blocks(make_model(), da.from_array(X), y)
+
+
+@pytest.mark.parametrize(
+    "y, epochs, message",
+    [
+        (None, 1, "needs targets y"),
+        (np.zeros(6), 0, "epochs must be a positive integer"),
+        (np.zeros(6), 1.5, "epochs must be a positive integer"),
+    ],
+)
+def test_missing_targets_and_bad_epochs_are_refused(y, epochs, message):
+    X = da.from_array(np.zeros((6, 2)), chunks=3)
+    with pytest.raises(ValueError, match=message):
+        partial_fit_blocks(make_model(), X, y, epochs=epochs)
+
+
+def test_unknown_block_sizes_are_refused_with_the_remedy():
+    X = da.from_array(np.arange(12.0).reshape(6, 2), chunks=3)
+    keep = X[:, 0] > 2
+    with pytest.raises(ValueError, match=r"X.compute_chunk_sizes\(\)"):
+        partial_fit_blocks(make_model(), X[keep], X[keep][:, 1])
+
+
+def test_empty_blocks_are_skipped():
+    """Blocks left empty by a filter are skipped: the result is that of the
+    calls on the non-empty blocks."""
+    rng = np.random.RandomState(0)
+    X_np = rng.normal(size=(240, 3))
+    y_np = X_np[:, 0] - X_np[:, 1]
+    X = da.from_array(X_np, chunks=80)
+    keep = da.from_array(np.r_[np.ones(80), np.zeros(80), np.ones(80)] > 0, chunks=80)
+    X_kept, y_kept = X[keep], da.from_array(y_np, chunks=80)[keep]
+    X_kept.compute_chunk_sizes()
+    y_kept.compute_chunk_sizes()
+    assert X_kept.chunks[0] == (80, 0, 80)
+    streamed = partial_fit_blocks(make_model(), X_kept, y_kept, epochs=2)
+    expected = make_model()
+    for _ in range(2):
+        for rows in (slice(0, 80), slice(160, 240)):
+            expected.partial_fit(X_np[rows], y_np[rows])
+    for ours, theirs in zip(streamed.coefs_, expected.coefs_):
+        assert_array_equal(ours, theirs)
+
+
+def test_ctrl_c_ends_the_loop(monkeypatch):
+    """Ctrl-C in one partial_fit ends the pass over the blocks: that call
+    keeps its last finished epoch and warns, no further block is trained."""
+    import fastbp._regressor
+
+    calls = []
+    run_epoch = fastbp._regressor.run_epoch
+
+    def interrupted_on_the_second_call(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C during the kernel
+        return run_epoch(*args)
+
+    monkeypatch.setattr(fastbp._regressor, "run_epoch", interrupted_on_the_second_call)
+    X = da.from_array(np.random.RandomState(0).normal(size=(240, 2)), chunks=80)
+    model = make_model()
+    with pytest.warns(UserWarning, match="interrupted"):
+        partial_fit_blocks(model, X, X[:, 0], epochs=3)
+    assert len(calls) == 2  # of 9 blocks x passes
+    assert model.t_ == 80  # only the first call's block counted

@@ -339,6 +339,28 @@ def test_continuing_with_other_shapes_raises(method, X, y, message):
     assert_array_equal(model.predict(GOOD_X), before)
 
 
+@pytest.mark.parametrize("method", ["warm fit", "partial_fit"])
+@pytest.mark.parametrize(
+    "change", [dict(out_activation="tanh"), dict(loss="poisson")], ids=str
+)
+def test_continuing_with_another_output_layer_raises(method, change):
+    """Changing out_activation (or to loss='poisson', whose output is exp)
+    after fitting cannot continue the same network: a ValueError names it,
+    instead of a silently ignored change or a divergence."""
+    model = BackpropRegressor((3,), max_iter=2, warm_start=True)
+    model.fit(GOOD_X, np.abs(GOOD_Y))
+    before = model.predict(GOOD_X)
+    model.set_params(**change)
+    with pytest.raises(ValueError, match="output activation is 'identity'"):
+        if method == "partial_fit":
+            model.partial_fit(GOOD_X, np.abs(GOOD_Y))
+        else:
+            model.fit(GOOD_X, np.abs(GOOD_Y))
+    assert_array_equal(model.predict(GOOD_X), before)
+    model.set_params(warm_start=False).fit(GOOD_X, np.abs(GOOD_Y))  # starts anew
+    assert model.out_activation_ == ("exp" if "loss" in change else "tanh")
+
+
 def test_assigned_weights_of_wrong_shape_are_refused():
     model = BackpropRegressor((3,), max_iter=2, warm_start=True).fit(GOOD_X, GOOD_Y)
     model.coefs_ = [np.zeros((4, 3)), np.zeros((2, 1))]

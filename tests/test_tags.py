@@ -66,7 +66,7 @@ def test_two_d_numeric_input_is_accepted():
             "categorical",
             pd.DataFrame({"city": pd.Categorical(["Lyon", "Oslo"] * 20)}),
             ValueError,
-            "could not convert",
+            "strings",
         ),
         ("dict", [{"a": 1.0}] * 40, TypeError, "dict"),
     ],

@@ -1,0 +1,77 @@
+"""One estimator used from several threads at once.
+
+Training rebuilds and updates an estimator's arrays in place, so a second
+``fit`` or ``partial_fit`` running on the same estimator, or a ``predict``
+reading it meanwhile, would see layer sizes and weights that do not belong
+together (out-of-bounds writes in the kernels). Each estimator therefore
+has a :class:`SharedExclusiveLock`: training holds it exclusively, so calls
+that train the same estimator run one after the other; predictions share
+it, so they still run in parallel with each other, and wait for a running
+``fit`` to finish. The thread that trains may predict (e.g. a callback that
+scores every epoch).
+"""
+
+import threading
+from contextlib import contextmanager
+
+__all__ = ["SharedExclusiveLock", "lock_of"]
+
+_CREATION = threading.Lock()
+
+
+class SharedExclusiveLock:
+    """Any number of shared holders, or one exclusive holder (re-entrant)."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._owner = None  # the thread that holds it exclusively
+        self._depth = 0
+
+    @contextmanager
+    def exclusive(self):
+        me = threading.get_ident()
+        with self._condition:
+            if self._owner != me:
+                self._condition.wait_for(
+                    lambda: self._owner is None and self._shared == 0
+                )
+                self._owner = me
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._owner = None
+                    self._condition.notify_all()
+
+    @contextmanager
+    def shared(self):
+        me = threading.get_ident()
+        with self._condition:
+            if self._owner == me:  # the trainer itself reads: already safe
+                owner = True
+            else:
+                owner = False
+                self._condition.wait_for(lambda: self._owner is None)
+                self._shared += 1
+        try:
+            yield
+        finally:
+            if not owner:
+                with self._condition:
+                    self._shared -= 1
+                    if self._shared == 0:
+                        self._condition.notify_all()
+
+
+def lock_of(estimator):
+    """The estimator's lock, created on first use (not a parameter, not
+    pickled: see ``BackpropRegressor.__getstate__``)."""
+    lock = estimator.__dict__.get("_lock")
+    if lock is None:
+        with _CREATION:
+            lock = estimator.__dict__.setdefault("_lock", SharedExclusiveLock())
+    return lock

@@ -420,6 +420,14 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
+            # The loss divides by the weights' sum: it must be a normal number.
+            if sample_weight.sum(dtype=np.float64) < np.finfo(X.dtype).tiny:
+                raise ValueError(
+                    "sample_weight sums to "
+                    f"{sample_weight.sum(dtype=np.float64):.3g}, too small to "
+                    f"divide by in {X.dtype}; scale the weights up (only their "
+                    "ratios matter)."
+                )
         return X, Y, np.ascontiguousarray(sample_weight)
 
     def _fit(self, X, y, sample_weight, incremental):
@@ -560,6 +568,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         if params is not None:
             dtype = params.dtype
+        elif getattr(self, "_weights_dtype", None) is not None:  # unpickled
+            dtype = np.dtype(self._weights_dtype)
         else:
             arrays = [np.asarray(a) for a in self.coefs_ + self.intercepts_]
             float32 = all(a.dtype == np.float32 for a in arrays)
@@ -587,7 +597,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the number of "
                 f"samples ({n_samples}); it is clipped to {n_samples}.",
-                stacklevel=5,
+                stacklevel=6,
             )
         return int(min(self.batch_size, n_samples))
 
@@ -694,7 +704,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                         f"({self.max_iter}) reached and the optimization "
                         "hasn't converged yet.",
                         ConvergenceWarning,
-                        stacklevel=4,
+                        stacklevel=5,
                     )
         except KeyboardInterrupt:
             self._interrupted = True
@@ -703,7 +713,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 f"Training interrupted by user after {self.n_iter_} epochs; "
                 "the weights of the last finished epoch were kept.",
-                stacklevel=4,
+                stacklevel=5,
             )
         if validation is not None:
             self._params[:] = self._best_params
@@ -751,7 +761,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 f"Training interrupted by user after {self.n_iter_} iterations; "
                 "the weights of the last finished iteration were kept.",
-                stacklevel=4,
+                stacklevel=5,
             )
             self.loss_ = objective(self._params)[0]
             self.best_loss_ = min(self.loss_curve_, default=self.loss_)
@@ -793,6 +803,14 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
+        for part, weights in (("training", sample_weight), ("validation", w_val)):
+            if weighted and not weights.sum() > 0:
+                raise ValueError(
+                    f"early_stopping=True: the sample weights of the {part} "
+                    f"part (validation_fraction={self.validation_fraction}) are "
+                    "all zero; give more samples non-zero weights, or change "
+                    "random_state or validation_fraction."
+                )
         contiguous = [np.ascontiguousarray(a) for a in (X, Y, sample_weight)]
         return (*contiguous, (X_val, Y_val, w_val if weighted else None))
 
@@ -886,6 +904,29 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                     _warn_if_not_finite(out, X)
         return out.ravel() if out.shape[1] == 1 else out
 
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of the predictions on (X, y).
+
+        As :meth:`sklearn.base.RegressorMixin.score`; predictions so large
+        that their squares overflow give -inf, without NumPy's warnings.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test input.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for X.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2 of ``self.predict(X)`` against ``y``.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return super().score(X, y, sample_weight=sample_weight)
+
     def _forward(self, X):
         """The network's output (n_samples, n_outputs) for validated ``X``."""
         params = self._params
@@ -927,7 +968,9 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
         # from them when needed (see _sync_parameters).
         state = dict(super().__getstate__())  # a copy: never edit the live dict
-        state.pop("_params", None)
+        params = state.pop("_params", None)
+        if params is not None:  # the dtype in which the network computes
+            state["_weights_dtype"] = params.dtype.name
         state.pop("_views", None)
         state.pop("_lock", None)  # a new one is made when needed
         return state

@@ -347,3 +347,27 @@ def test_complex_sparse_input_is_refused_like_dense(container):
     model = BackpropRegressor(**PARAMS).fit(X, Y)
     with pytest.raises(ValueError, match="Complex data not supported"):
         model.predict(X_complex)
+
+
+def test_weights_too_small_to_divide_by_are_refused():
+    """Weights summing below the smallest normal number would make the loss
+    infinite; the error says so instead of reporting a divergence."""
+    with pytest.raises(ValueError, match="sample_weight sums to.*scale the weights"):
+        BackpropRegressor(**PARAMS).fit(X, Y, np.full(40, 1e-320))
+
+
+def test_early_stopping_with_all_zero_weights_on_one_side_is_refused():
+    weights = np.r_[1.0, np.zeros(39)]
+    model = BackpropRegressor(**PARAMS, early_stopping=True, validation_fraction=0.5)
+    with pytest.raises(ValueError, match="weights of the (validation|training) part"):
+        model.fit(X, Y, weights)
+
+
+def test_score_of_overflowing_predictions_is_minus_inf_without_warnings():
+    model = BackpropRegressor(**PARAMS).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning
+        assert model.score(X * 1e300, Y) == -np.inf
+        assert model.score(X, Y) == pytest.approx(
+            1 - np.sum((Y - model.predict(X)) ** 2) / np.sum((Y - Y.mean()) ** 2)
+        )

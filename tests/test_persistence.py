@@ -169,3 +169,19 @@ def test_loading_a_pickle_runs_the_code_it_names(tmp_path):
     assert not target.exists()
     pickle.loads(data).close()
     assert target.exists()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_unpickled_model_computes_in_the_dtype_it_was_trained_in():
+    """Weights assigned in float64 to a float32 network are used in float32
+    by the live model; the unpickled one does the same."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    model = BackpropRegressor((4,), max_iter=2, warm_start=True, random_state=0)
+    model.fit(X, X[:, 0])
+    model.coefs_ = [c.astype(np.float64) * 1.1 for c in model.coefs_]
+    model.intercepts_ = [b.astype(np.float64) for b in model.intercepts_]
+    live = model.predict(X)
+    loaded = pickle.loads(pickle.dumps(model)).predict(X)
+    assert live.dtype == loaded.dtype == np.float32
+    np.testing.assert_array_equal(live, loaded)

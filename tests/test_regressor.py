@@ -3,6 +3,7 @@
 import _thread
 import inspect
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -527,3 +528,14 @@ def test_poisson_refuses_negative_targets_and_other_outputs():
         BackpropRegressor((3,), loss="poisson", out_activation="relu").fit(
             GOOD_X, np.abs(GOOD_Y)
         )
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_warnings_point_at_the_callers_line(method):
+    """The clipped batch size and the convergence warnings name the line that
+    called fit/partial_fit, not a line inside scikit-learn or fastbp."""
+    model = BackpropRegressor((3,), max_iter=2, batch_size=1000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(model, method)(GOOD_X, GOOD_Y)
+    assert caught and all(w.filename == __file__ for w in caught)

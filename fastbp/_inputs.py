@@ -15,7 +15,12 @@
 import numpy as np
 import scipy.sparse
 
-__all__ = ["MAX_DENSE_BYTES", "check_numeric", "dense_if_sparse"]
+__all__ = [
+    "MAX_DENSE_BYTES",
+    "check_numeric",
+    "dense_if_sparse",
+    "dense_rows_within_limit",
+]
 
 MAX_DENSE_BYTES = 1 << 30  # 1 GiB
 
@@ -26,7 +31,8 @@ def dense_if_sparse(X, name="X"):
     Parameters
     ----------
     X : array-like or scipy.sparse matrix or array
-        Input of shape (n_samples, n_features).
+        Input of shape (n_samples, n_features); a pandas data frame's sparse
+        columns are made dense too.
     name : str, default="X"
         What to call ``X`` in the error message.
 
@@ -41,6 +47,15 @@ def dense_if_sparse(X, name="X"):
     ValueError
         If the dense copy would take more than ``MAX_DENSE_BYTES``.
     """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):  # a data frame
+        # pandas' sparse columns: made dense, the frame (and its column
+        # names) kept.
+        sparse = {c: d.subtype for c, d in dtypes.items() if _is_sparse_dtype(d)}
+        if sparse:
+            _check_dense_size(X.shape, np.dtype(np.float64), name, "data frame")
+            return X.astype(sparse)
+        return X
     if not scipy.sparse.issparse(X):
         return X
     if X.dtype.kind == "c":
@@ -48,16 +63,30 @@ def dense_if_sparse(X, name="X"):
             f"Complex data not supported: {name} is a complex sparse matrix."
         )
     dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
-    n_bytes = int(np.prod(X.shape, dtype=np.int64)) * dtype.itemsize
+    _check_dense_size(X.shape, dtype, name, "sparse matrix")
+    return X.astype(dtype).toarray()
+
+
+def dense_rows_within_limit(n_features, dtype):
+    """How many rows of ``n_features`` values fit in ``MAX_DENSE_BYTES``."""
+    return max(1, MAX_DENSE_BYTES // (max(1, n_features) * np.dtype(dtype).itemsize))
+
+
+def _is_sparse_dtype(dtype):
+    return type(dtype).__name__ == "SparseDtype"  # pandas', without pandas
+
+
+def _check_dense_size(shape, dtype, name, kind):
+    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if n_bytes > MAX_DENSE_BYTES:
         raise ValueError(
-            f"{name} is a sparse matrix of shape {X.shape}; fastbp trains on "
-            f"dense arrays, and its dense copy would take {n_bytes / 2**20:.0f} "
-            f"MiB, more than the limit of {MAX_DENSE_BYTES / 2**20:.0f} MiB. "
-            "Reduce the number of features (e.g. with TruncatedSVD), or pass "
-            f"{name}.toarray() if the memory is there."
+            f"{name} is a {kind} of shape {shape}; fastbp trains on dense "
+            f"arrays, and its dense copy would take {n_bytes / 2**20:.0f} MiB, "
+            f"more than the limit of {MAX_DENSE_BYTES / 2**20:.0f} MiB. Train "
+            "on row blocks with partial_fit (e.g. fastbp.partial_fit_blocks "
+            "over a Dask array), reduce the number of features (e.g. with "
+            f"TruncatedSVD), or pass a dense {name} if the memory is there."
         )
-    return X.astype(dtype).toarray()
 
 
 def check_numeric(values, name):

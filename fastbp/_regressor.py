@@ -10,6 +10,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -21,10 +22,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _inputs
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._concurrency import lock_of
-from ._inputs import check_numeric, dense_if_sparse
+from ._inputs import check_numeric, dense_if_sparse, dense_rows_within_limit
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._loss import LOSS_CODES, gradient_scale, loss_value
 from ._network import FullBatch, run_epoch
@@ -194,14 +196,18 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     ``predict`` warns (RuntimeWarning) when some predictions are inf or NaN,
     which happens on inputs far beyond the training data.
 
-    Sparse X (any SciPy format) is converted to a dense array, as the
-    kernels train on dense rows: a one-hot encoded X is small when dense. A
-    sparse X whose dense copy would exceed 1 GiB is refused with a
-    ValueError giving its size; reduce its features, or pass ``X.toarray()``
-    explicitly. Targets must be numbers: strings in y raise a ValueError.
+    Sparse X (any SciPy format, or pandas' sparse columns) is converted to a
+    dense array, as the kernels train on dense rows: a one-hot encoded X is
+    small when dense. For training, a sparse X whose dense copy would exceed
+    1 GiB is refused with a ValueError giving its size (train on row blocks
+    with :func:`fastbp.partial_fit_blocks`, or reduce its features);
+    ``predict`` converts such an X one block of rows at a time. Inputs,
+    targets and weights must be numbers: strings raise a ValueError.
 
     Fits of different estimators may run in several threads at once, and
-    several threads may predict with one estimator.
+    several threads may predict with one estimator. Calls that train one
+    estimator from several threads run one after the other, and a
+    ``predict`` waits for a running fit of its estimator.
 
     Examples
     --------
@@ -896,6 +902,13 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             if not hasattr(self, "coefs_"):
                 check_is_fitted(self, "coefs_")  # raises NotFittedError
             self._sync_parameters()
+            if _dense_bytes(X, self._params.dtype) > _inputs.MAX_DENSE_BYTES:
+                # A sparse X too large to make dense at once: by row blocks.
+                rows = dense_rows_within_limit(X.shape[1], self._params.dtype)
+                X = X.tocsr()
+                return np.concatenate(
+                    [self.predict(X[i : i + rows]) for i in range(0, X.shape[0], rows)]
+                )
             with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
                 X = self._validate_predict_input(X, self._params.dtype)
                 out = self._forward(X)
@@ -990,6 +1003,13 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 @functools.cache
 def _parameter_names(cls):
     return BaseEstimator._get_param_names.__func__(cls)
+
+
+def _dense_bytes(X, dtype):
+    """Bytes of a sparse ``X`` made dense in ``dtype``; 0 if it is not sparse."""
+    if not scipy.sparse.issparse(X) or len(X.shape) != 2:
+        return 0
+    return int(np.prod(X.shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
 def _same_objects(arrays, views):

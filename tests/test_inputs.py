@@ -169,15 +169,38 @@ def test_sparse_targets_are_made_dense():
     )
 
 
-def test_sparse_input_beyond_the_memory_limit_is_refused(monkeypatch):
-    """Beyond MAX_DENSE_BYTES the dense copy is refused, naming its size."""
+def test_sparse_input_beyond_the_memory_limit_is_refused_at_fit(monkeypatch):
+    """Beyond MAX_DENSE_BYTES the dense copy for training is refused, naming
+    its size and the ways out; predict goes through it by row blocks."""
     monkeypatch.setattr(fastbp._inputs, "MAX_DENSE_BYTES", X.size * 8 - 1)
-    with pytest.raises(ValueError, match=re.escape("(40, 3)") + ".*MiB.*toarray"):
+    with pytest.raises(ValueError, match=re.escape("(40, 3)") + ".*MiB.*partial_fit"):
         BackpropRegressor(**PARAMS).fit(scipy.sparse.csr_matrix(X), Y)
-    with pytest.raises(ValueError, match="limit"):
-        REFERENCE.predict(scipy.sparse.csr_matrix(X))
     model = BackpropRegressor(**PARAMS).fit(scipy.sparse.csr_matrix(X[:20]), Y[:20])
     assert model.n_features_in_ == 3  # a smaller one is still accepted
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_input_beyond_the_memory_limit_is_predicted_by_row_blocks(
+    monkeypatch, fmt
+):
+    monkeypatch.setattr(fastbp._inputs, "MAX_DENSE_BYTES", 7 * 3 * 8)  # 7 rows
+    X_sparse = scipy.sparse.csr_matrix(np.where(X > 0, X, 0.0)).asformat(fmt)
+    assert_array_equal(
+        REFERENCE.predict(X_sparse), REFERENCE.predict(X_sparse.toarray())
+    )
+
+
+def test_pandas_sparse_columns_are_made_dense():
+    """A data frame with pandas' sparse columns trains and predicts as its
+    dense twin, and keeps its column names."""
+    dense = pd.DataFrame(np.where(X > 0, X, 0.0), columns=["a", "b", "c"])
+    sparse = dense.astype(
+        {"a": pd.SparseDtype(float, 0.0), "c": pd.SparseDtype(float, 0.0)}
+    )
+    model = BackpropRegressor(**PARAMS).fit(sparse, Y)
+    reference = BackpropRegressor(**PARAMS).fit(dense, Y)
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    assert_array_equal(model.predict(sparse), reference.predict(dense))
 
 
 def test_one_hot_pipeline_matches_its_dense_twin():

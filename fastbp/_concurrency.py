@@ -11,18 +11,24 @@ it, so they still run in parallel with each other, and wait for a running
 scores every epoch).
 """
 
+import os
 import threading
+import weakref
 from contextlib import contextmanager
 
 __all__ = ["SharedExclusiveLock", "lock_of"]
 
 _CREATION = threading.Lock()
+_ALL = weakref.WeakSet()  # every estimator's lock, to reset after a fork
 
 
 class SharedExclusiveLock:
     """Any number of shared holders, or one exclusive holder (re-entrant)."""
 
     def __init__(self):
+        self._reset()
+
+    def _reset(self):
         self._condition = threading.Condition()
         self._shared = 0
         self._owner = None  # the thread that holds it exclusively
@@ -74,4 +80,18 @@ def lock_of(estimator):
     if lock is None:
         with _CREATION:
             lock = estimator.__dict__.setdefault("_lock", SharedExclusiveLock())
+            _ALL.add(lock)
     return lock
+
+
+def _reset_after_fork():
+    """A forked child has only the forking thread: no fit or predict of the
+    parent's other threads runs there, so no lock is held."""
+    global _CREATION
+    _CREATION = threading.Lock()
+    for lock in list(_ALL):
+        lock._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -87,3 +87,43 @@ def test_a_callback_predicting_during_fit_does_not_deadlock():
 
     Scoring((4,), max_iter=3, random_state=0).fit(X, y)
     assert seen == [(2,)] * 3
+
+
+def _predict_in_child(model, X, queue):
+    queue.put(model.predict(X))
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_child_forked_while_another_thread_trains_can_use_the_estimator():
+    """Forked while a thread of the parent holds the estimator's lock, the
+    child (where that thread does not exist) predicts without waiting."""
+    import multiprocessing
+
+    import numpy as np
+
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    model = BackpropRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    expected = model.predict(X)
+    holding, release = threading.Event(), threading.Event()
+
+    def trainer():  # stands for a fit running in another thread
+        with lock_of(model).exclusive():
+            holding.set()
+            release.wait(timeout=60)
+
+    thread = threading.Thread(target=trainer)
+    thread.start()
+    holding.wait(timeout=10)
+    try:
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_predict_in_child, args=(model, X, queue))
+        child.start()
+        result = queue.get(timeout=60)
+        child.join(timeout=60)
+    finally:
+        release.set()
+        thread.join(timeout=60)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(result, expected)

@@ -20,6 +20,7 @@ __all__ = [
     "check_numeric",
     "dense_if_sparse",
     "dense_rows_within_limit",
+    "has_sparse_columns",
 ]
 
 MAX_DENSE_BYTES = 1 << 30  # 1 GiB
@@ -47,15 +48,13 @@ def dense_if_sparse(X, name="X"):
     ValueError
         If the dense copy would take more than ``MAX_DENSE_BYTES``.
     """
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(X, "columns"):  # a data frame
+    if has_sparse_columns(X):
         # pandas' sparse columns: made dense, the frame (and its column
         # names) kept.
-        sparse = {c: d.subtype for c, d in dtypes.items() if _is_sparse_dtype(d)}
-        if sparse:
-            _check_dense_size(X.shape, np.dtype(np.float64), name, "data frame")
-            return X.astype(sparse)
-        return X
+        _check_dense_size(X.shape, np.dtype(np.float64), name, "data frame")
+        return X.astype(
+            {c: d.subtype for c, d in X.dtypes.items() if _is_sparse_dtype(d)}
+        )
     if not scipy.sparse.issparse(X):
         return X
     if X.dtype.kind == "c":
@@ -74,6 +73,20 @@ def dense_rows_within_limit(n_features, dtype):
 
 def _is_sparse_dtype(dtype):
     return type(dtype).__name__ == "SparseDtype"  # pandas', without pandas
+
+
+def _pandas_dtypes(values):
+    """A pandas data frame's column dtypes (a Series), else None."""
+    dtypes = getattr(values, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items") or not hasattr(values, "columns"):
+        return None  # not a data frame, or not pandas' (e.g. polars')
+    return dtypes
+
+
+def has_sparse_columns(values):
+    """Whether ``values`` is a pandas data frame with sparse columns."""
+    dtypes = _pandas_dtypes(values)
+    return dtypes is not None and any(_is_sparse_dtype(d) for d in dtypes)
 
 
 def _check_dense_size(shape, dtype, name, kind):
@@ -104,8 +117,8 @@ def check_numeric(values, name):
     """
     if scipy.sparse.issparse(values):
         return  # sparse matrices hold numbers
-    dtypes = getattr(values, "dtypes", None)
-    if dtypes is not None and hasattr(values, "columns"):  # a data frame
+    dtypes = _pandas_dtypes(values)
+    if dtypes is not None:  # look only at the columns that are not numbers
         text = [c for c, d in dtypes.items() if getattr(d, "kind", "O") not in "biufc"]
         if not text:
             return
@@ -117,11 +130,14 @@ def check_numeric(values, name):
     if array.dtype.kind not in "USO":
         return
     if array.dtype.kind == "O":
-        found = [v for v in array.ravel() if isinstance(v, str | bytes)][:1]
+        found = next((v for v in array.ravel() if isinstance(v, str | bytes)), None)
+        if found is None:
+            return
     else:
-        found = array.ravel()[:1].tolist()
-    if not found:
-        return
+        found = array.ravel()[0] if array.size else None
+        if found is None:
+            return
+        found = found.item() if hasattr(found, "item") else found
     if name == "y":
         advice = (
             "BackpropRegressor is a regressor and needs numeric targets. "
@@ -136,4 +152,4 @@ def check_numeric(values, name):
             "OneHotEncoder in a ColumnTransformer), or convert numbers stored "
             "as text with X.astype(float)."
         )
-    raise ValueError(f"{name} holds strings (e.g. {found[0]!r}): {advice}")
+    raise ValueError(f"{name} holds strings (e.g. {found!r}): {advice}")

@@ -35,7 +35,8 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
     sample_weight : dask or NumPy array of shape (n_samples,), default=None
         Weights, rechunked to the row blocks of X.
     epochs : int, default=1
-        Number of passes over all blocks. Empty blocks are skipped; Ctrl-C
+        Number of passes over all blocks. Empty blocks, and blocks whose
+        weights are all zero, are skipped; Ctrl-C
         during a ``partial_fit`` of a fastbp estimator ends the loop (that
         call keeps its last finished epoch and warns).
 
@@ -78,6 +79,8 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
         if part.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but {name} has {part.shape[0]}.")
     X = named["X"]
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows: there is nothing to train on.")
     parts = [part.rechunk({0: X.chunks[0]}) for part in named.values()]
     for _ in range(epochs):
         for block in range(X.numblocks[0]):
@@ -87,6 +90,8 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
                 *(part.blocks[block] for part in parts)
             )
             if weights:
+                if not weights[0].sum() > 0:
+                    continue  # a block of zero weight contributes nothing
                 estimator.partial_fit(X_block, y_block, sample_weight=weights[0])
             else:
                 estimator.partial_fit(X_block, y_block)

@@ -207,7 +207,8 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     Fits of different estimators may run in several threads at once, and
     several threads may predict with one estimator. Calls that train one
     estimator from several threads run one after the other, and a
-    ``predict`` waits for a running fit of its estimator.
+    ``predict`` waits for a running fit of its estimator (so a callback must
+    not wait for other threads that predict with the estimator it trains).
 
     Examples
     --------
@@ -902,19 +903,26 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             if not hasattr(self, "coefs_"):
                 check_is_fitted(self, "coefs_")  # raises NotFittedError
             self._sync_parameters()
-            if _dense_bytes(X, self._params.dtype) > _inputs.MAX_DENSE_BYTES:
-                # A sparse X too large to make dense at once: by row blocks.
-                rows = dense_rows_within_limit(X.shape[1], self._params.dtype)
+            dtype = self._params.dtype
+            if _dense_bytes(X, dtype) <= _inputs.MAX_DENSE_BYTES:
+                return self._predict_dense(X)
+            # A sparse X too large to make dense at once: by row blocks.
+            rows = dense_rows_within_limit(X.shape[1], dtype)
+            if scipy.sparse.issparse(X):
                 X = X.tocsr()
-                return np.concatenate(
-                    [self.predict(X[i : i + rows]) for i in range(0, X.shape[0], rows)]
-                )
-            with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
-                X = self._validate_predict_input(X, self._params.dtype)
-                out = self._forward(X)
-                # A sum is finite only if every value is (or if it overflows).
-                if not np.isfinite(np.add.reduce(out, axis=None)):
-                    _warn_if_not_finite(out, X)
+                blocks = (X[i : i + rows] for i in range(0, X.shape[0], rows))
+            else:  # a data frame with sparse columns
+                blocks = (X.iloc[i : i + rows] for i in range(0, X.shape[0], rows))
+            return np.concatenate([self._predict_dense(block) for block in blocks])
+
+    def _predict_dense(self, X):
+        """predict's work, for an X that may be made dense at once."""
+        with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
+            X = self._validate_predict_input(X, self._params.dtype)
+            out = self._forward(X)
+            # A sum is finite only if every value is (or if it overflows).
+            if not np.isfinite(np.add.reduce(out, axis=None)):
+                _warn_if_not_finite(out, X)
         return out.ravel() if out.shape[1] == 1 else out
 
     def score(self, X, y, sample_weight=None):
@@ -979,8 +987,10 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def __getstate__(self):
         # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
-        # from them when needed (see _sync_parameters).
-        state = dict(super().__getstate__())  # a copy: never edit the live dict
+        # from them when needed (see _sync_parameters). Taken under the shared
+        # hold: a copy never catches a fit in another thread half-way.
+        with lock_of(self).shared():
+            state = dict(super().__getstate__())  # a copy: never edit the live dict
         params = state.pop("_params", None)
         if params is not None:  # the dtype in which the network computes
             state["_weights_dtype"] = params.dtype.name
@@ -1006,8 +1016,11 @@ def _parameter_names(cls):
 
 
 def _dense_bytes(X, dtype):
-    """Bytes of a sparse ``X`` made dense in ``dtype``; 0 if it is not sparse."""
-    if not scipy.sparse.issparse(X) or len(X.shape) != 2:
+    """Bytes of a sparse ``X`` (SciPy's, or a pandas frame with sparse
+    columns) made dense in ``dtype``; 0 if it is not sparse."""
+    if not (scipy.sparse.issparse(X) or _inputs.has_sparse_columns(X)):
+        return 0
+    if len(X.shape) != 2:
         return 0
     return int(np.prod(X.shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 

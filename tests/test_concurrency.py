@@ -127,3 +127,77 @@ def test_a_child_forked_while_another_thread_trains_can_use_the_estimator():
         thread.join(timeout=60)
     assert child.exitcode == 0
     np.testing.assert_array_equal(result, expected)
+
+
+def test_a_waiting_writer_is_not_held_off_by_a_stream_of_readers():
+    """Readers keep coming, one always inside: a writer that asks still gets
+    in, because new readers wait behind it."""
+    lock, stop, wrote = SharedExclusiveLock(), threading.Event(), threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            with lock.shared():
+                time.sleep(0.002)
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    time.sleep(0.02)
+
+    def writer():
+        with lock.exclusive():
+            wrote.set()
+
+    threading.Thread(target=writer).start()
+    got_in = wrote.wait(timeout=10)
+    stop.set()
+    for thread in readers:
+        thread.join(timeout=10)
+    assert got_in
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forking_holder_keeps_its_hold_in_the_child():
+    """Forked inside its exclusive hold, the thread still holds it in the
+    child, and releasing it there leaves the lock usable."""
+    import os
+
+    lock = lock_of(BackpropRegressor((3,)))
+    with lock.exclusive():
+        pid = os.fork()
+        if pid == 0:  # the child: check, then leave without running pytest
+            ok = lock._owner == threading.get_ident() and lock._depth == 1
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert lock._owner is None and lock._depth == 0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_copies_taken_while_another_thread_fits_are_whole():
+    """deepcopy (like pickle and joblib) waits for a fit running in another
+    thread: every copy's weights match its number of features."""
+    import copy
+
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    X3, X9 = rng.normal(size=(200, 3)), rng.normal(size=(200, 9))
+    model = BackpropRegressor((8,), max_iter=3, random_state=0).fit(X3, X3[:, 0])
+    stop = threading.Event()
+
+    def refit():
+        for i in range(30):
+            X = X9 if i % 2 else X3
+            model.fit(X, X[:, 0])
+        stop.set()
+
+    thread = threading.Thread(target=refit)
+    thread.start()
+    copies = []
+    while not stop.is_set():
+        copies.append(copy.deepcopy(model))
+    thread.join(timeout=60)
+    for twin in copies:
+        assert twin.coefs_[0].shape[0] == twin.n_features_in_
+        twin.predict(np.zeros((2, twin.n_features_in_)))

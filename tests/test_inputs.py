@@ -394,3 +394,46 @@ def test_score_of_overflowing_predictions_is_minus_inf_without_warnings():
         assert model.score(X, Y) == pytest.approx(
             1 - np.sum((Y - model.predict(X)) ** 2) / np.sum((Y - Y.mean()) ** 2)
         )
+
+
+class _FrameWithListDtypes:
+    """A data frame that is not pandas' (as polars'): dtypes is a list."""
+
+    def __init__(self, array, columns):
+        self._array, self.columns, self.shape = array, columns, array.shape
+        self.dtypes = [array.dtype] * array.shape[1]
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    def __len__(self):
+        return self.shape[0]
+
+
+def test_other_data_frames_are_read_as_arrays():
+    frame = _FrameWithListDtypes(X, ["a", "b", "c"])
+    model = BackpropRegressor(**PARAMS).fit(frame, Y)
+    assert_array_equal(model.predict(frame), REFERENCE.predict(X))
+    with pytest.raises(ValueError, match="X holds strings"):
+        BackpropRegressor(**PARAMS).fit(
+            _FrameWithListDtypes(X.astype(str), ["a", "b", "c"]), Y
+        )
+
+
+def test_pandas_sparse_frame_beyond_the_limit_is_predicted_by_row_blocks(monkeypatch):
+    dense = pd.DataFrame(np.where(X > 0, X, 0.0), columns=["a", "b", "c"])
+    sparse = dense.astype(pd.SparseDtype(float, 0.0))
+    model = BackpropRegressor(**PARAMS).fit(dense, Y)
+    monkeypatch.setattr(fastbp._inputs, "MAX_DENSE_BYTES", 7 * 3 * 8)  # 7 rows
+    assert_array_equal(model.predict(sparse), model.predict(dense))
+
+
+def test_predict_by_row_blocks_runs_a_subclass_override_once(monkeypatch):
+    class Shifted(BackpropRegressor):
+        def predict(self, X):
+            return super().predict(X) + 100.0
+
+    model = Shifted(**PARAMS).fit(X, Y)
+    monkeypatch.setattr(fastbp._inputs, "MAX_DENSE_BYTES", 7 * 3 * 8)
+    shifted = model.predict(scipy.sparse.csr_matrix(X))
+    assert_array_equal(shifted, REFERENCE.predict(X) + 100.0)

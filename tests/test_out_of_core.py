@@ -175,3 +175,19 @@ def test_ctrl_c_ends_the_loop(monkeypatch):
         partial_fit_blocks(model, X, X[:, 0], epochs=3)
     assert len(calls) == 2  # of 9 blocks x passes
     assert model.t_ == 80  # only the first call's block counted
+
+
+def test_no_rows_is_refused_and_zero_weight_blocks_are_skipped():
+    X_np = np.random.RandomState(0).normal(size=(240, 3))
+    y_np = X_np[:, 0]
+    with pytest.raises(ValueError, match="no rows"):
+        partial_fit_blocks(make_model(), da.from_array(X_np[:0]), y_np[:0])
+    weights = np.r_[np.ones(80), np.zeros(80), np.ones(80)]
+    streamed = partial_fit_blocks(
+        make_model(), da.from_array(X_np, chunks=80), y_np, sample_weight=weights
+    )
+    expected = make_model()
+    for rows in (slice(0, 80), slice(160, 240)):
+        expected.partial_fit(X_np[rows], y_np[rows], sample_weight=weights[rows])
+    for ours, theirs in zip(streamed.coefs_, expected.coefs_):
+        assert_array_equal(ours, theirs)

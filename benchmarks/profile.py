@@ -27,7 +27,7 @@ from fastbp._dense import dense_backward, dense_forward, dense_gradient
 from fastbp._jit import jit
 from fastbp._layout import coef_view, intercept_view, layer_view
 from fastbp._loss import loss_delta, loss_value
-from fastbp._network import gather_rows, run_epoch
+from fastbp._network import batch_workspaces, gather_rows, run_epoch
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters, optimizer_step
 from fastbp._threads import blas_threads_for
 
@@ -126,10 +126,9 @@ class _Batch:
         self.X, self.Y = X, np.ascontiguousarray(y.reshape(-1, 1))
         self.w = np.ones(X.shape[0], X.dtype)
         self.order = np.random.RandomState(0).permutation(X.shape[0])
-        self.acts = np.empty(BATCH_SIZE * self.units.sum(), X.dtype)
-        self.deltas = np.empty_like(self.acts)
-        self.Y_batch = np.empty((BATCH_SIZE, 1), X.dtype)
-        self.w_batch = np.empty(BATCH_SIZE, X.dtype)
+        self.acts, self.deltas, self.Y_batch, self.w_batch = batch_workspaces(
+            self.units, BATCH_SIZE, X.dtype
+        )
         self.grad = np.zeros_like(self.params)
         self.hyper = optimizer_hyperparameters(
             LEARNING_RATE, 0.9, True, 0.9, 0.999, 1e-8

@@ -91,14 +91,15 @@ def dense_backward(delta, W, A_prev, code, delta_prev, use_blas):
         # BLAS's general product is slower than a plain loop; on wide rows f'
         # is applied to each row while it is in cache.
         w = W.reshape(fan_in)
+        row_by_row = fan_in >= ROW_BY_ROW_MIN_WIDTH
         for i in range(n):
             d = delta[i, 0]
             row = delta_prev[i]
             for k in range(fan_in):
                 row[k] = d * w[k]
-            if fan_in >= ROW_BY_ROW_MIN_WIDTH:
+            if row_by_row:
                 multiply_by_derivative(A_prev[i : i + 1], delta_prev[i : i + 1], code)
-        if fan_in >= ROW_BY_ROW_MIN_WIDTH:
+        if row_by_row:
             return
     elif use_blas:
         np.dot(delta, W.T, delta_prev)

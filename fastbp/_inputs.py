@@ -19,8 +19,7 @@ __all__ = [
     "MAX_DENSE_BYTES",
     "check_numeric",
     "dense_if_sparse",
-    "dense_rows_within_limit",
-    "has_sparse_columns",
+    "dense_row_blocks",
 ]
 
 MAX_DENSE_BYTES = 1 << 30  # 1 GiB
@@ -48,7 +47,7 @@ def dense_if_sparse(X, name="X"):
     ValueError
         If the dense copy would take more than ``MAX_DENSE_BYTES``.
     """
-    if has_sparse_columns(X):
+    if _has_sparse_columns(X):
         # pandas' sparse columns: made dense, the frame (and its column
         # names) kept.
         _check_dense_size(X.shape, np.dtype(np.float64), name, "data frame")
@@ -66,9 +65,29 @@ def dense_if_sparse(X, name="X"):
     return X.astype(dtype).toarray()
 
 
-def dense_rows_within_limit(n_features, dtype):
-    """How many rows of ``n_features`` values fit in ``MAX_DENSE_BYTES``."""
-    return max(1, MAX_DENSE_BYTES // (max(1, n_features) * np.dtype(dtype).itemsize))
+def dense_row_blocks(X, dtype):
+    """``X``'s row blocks that may each be made dense in ``dtype``.
+
+    ``[X]`` itself, unless ``X`` is sparse (SciPy's, or a pandas data frame
+    with sparse columns) and its dense copy would exceed ``MAX_DENSE_BYTES``;
+    then consecutive blocks of rows, each within the limit.
+    """
+    sparse = scipy.sparse.issparse(X)
+    if (
+        not (sparse or _has_sparse_columns(X))
+        or len(X.shape) != 2
+        or _n_bytes(X.shape, dtype) <= MAX_DENSE_BYTES
+    ):
+        return [X]
+    rows = max(1, MAX_DENSE_BYTES // _n_bytes((1, X.shape[1]), dtype))
+    if sparse:
+        X = X.tocsr()
+        return (X[i : i + rows] for i in range(0, X.shape[0], rows))
+    return (X.iloc[i : i + rows] for i in range(0, X.shape[0], rows))
+
+
+def _n_bytes(shape, dtype):
+    return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
 def _is_sparse_dtype(dtype):
@@ -83,14 +102,14 @@ def _pandas_dtypes(values):
     return dtypes
 
 
-def has_sparse_columns(values):
+def _has_sparse_columns(values):
     """Whether ``values`` is a pandas data frame with sparse columns."""
     dtypes = _pandas_dtypes(values)
     return dtypes is not None and any(_is_sparse_dtype(d) for d in dtypes)
 
 
 def _check_dense_size(shape, dtype, name, kind):
-    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    n_bytes = _n_bytes(shape, dtype)
     if n_bytes > MAX_DENSE_BYTES:
         raise ValueError(
             f"{name} is a {kind} of shape {shape}; fastbp trains on dense "

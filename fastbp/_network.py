@@ -117,6 +117,20 @@ def backprop(
     return loss
 
 
+def batch_workspaces(units, n_rows, dtype):
+    """Workspaces for batches of up to ``n_rows`` rows, allocated once.
+
+    Returns ``(acts, deltas, Y_batch, w_batch)``: every layer's activations
+    and errors (see ``_layout.layer_view``; ``acts``' layer 0 takes the
+    gathered input), the gathered targets and sample weights.
+    """
+    acts = np.empty(n_rows * int(units.sum()), dtype)
+    deltas = np.empty_like(acts)
+    Y_batch = np.empty((n_rows, int(units[-1])), dtype)
+    w_batch = np.empty(n_rows, dtype)
+    return acts, deltas, Y_batch, w_batch
+
+
 @jit
 def gather_rows(
     X, Y, sample_weight, order, start, n_rows, units, acts, Y_batch, w_batch
@@ -259,10 +273,9 @@ class FullBatch:
                  blas_min, output_scale=1.0, loss_spec=(0, 1.0)):  # fmt: skip
         n_samples = X.shape[0]
         self.network = (units, offsets, codes, blas_min, alpha)
-        self.acts = np.empty(n_samples * units.sum(), X.dtype)
-        self.deltas = np.empty_like(self.acts)
-        self.Y = np.empty_like(Y)
-        self.w = np.empty_like(sample_weight)
+        self.acts, self.deltas, self.Y, self.w = batch_workspaces(
+            units, n_samples, X.dtype
+        )
         self.output_scale = output_scale
         self.loss_spec = (int(loss_spec[0]), float(loss_spec[1]))
         gather_rows(X, Y, sample_weight, np.arange(n_samples), 0, n_samples,

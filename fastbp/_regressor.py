@@ -10,7 +10,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -22,14 +21,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _inputs
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._concurrency import lock_of
-from ._inputs import check_numeric, dense_if_sparse, dense_rows_within_limit
+from ._inputs import check_numeric, dense_if_sparse, dense_row_blocks
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._loss import LOSS_CODES, gradient_scale, loss_value
-from ._network import FullBatch, run_epoch
+from ._network import FullBatch, batch_workspaces, run_epoch
 from ._network import predict as predict_kernel
 from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
 from ._threads import blas_threads_for
@@ -632,10 +630,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         batch_size = self._batch_size(n_samples)
         units, offsets, codes = self._units, self._offsets, self._activation_codes
         dtype = self._params.dtype
-        acts = np.empty(batch_size * units.sum(), dtype)
-        deltas = np.empty_like(acts)
-        Y_batch = np.empty((batch_size, units[-1]), dtype)
-        w_batch = np.empty(batch_size, dtype)
+        acts, deltas, Y_batch, w_batch = batch_workspaces(units, batch_size, dtype)
         grad = np.empty_like(self._params)
         solver = SOLVER_CODES[self.solver]
         hyper = optimizer_hyperparameters(
@@ -903,17 +898,10 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             if not hasattr(self, "coefs_"):
                 check_is_fitted(self, "coefs_")  # raises NotFittedError
             self._sync_parameters()
-            dtype = self._params.dtype
-            if _dense_bytes(X, dtype) <= _inputs.MAX_DENSE_BYTES:
-                return self._predict_dense(X)
-            # A sparse X too large to make dense at once: by row blocks.
-            rows = dense_rows_within_limit(X.shape[1], dtype)
-            if scipy.sparse.issparse(X):
-                X = X.tocsr()
-                blocks = (X[i : i + rows] for i in range(0, X.shape[0], rows))
-            else:  # a data frame with sparse columns
-                blocks = (X.iloc[i : i + rows] for i in range(0, X.shape[0], rows))
-            return np.concatenate([self._predict_dense(block) for block in blocks])
+            # A sparse X too large to make dense at once goes by row blocks.
+            blocks = dense_row_blocks(X, self._params.dtype)
+            outs = [self._predict_dense(block) for block in blocks]
+        return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
     def _predict_dense(self, X):
         """predict's work, for an X that may be made dense at once."""
@@ -1013,16 +1001,6 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 @functools.cache
 def _parameter_names(cls):
     return BaseEstimator._get_param_names.__func__(cls)
-
-
-def _dense_bytes(X, dtype):
-    """Bytes of a sparse ``X`` (SciPy's, or a pandas frame with sparse
-    columns) made dense in ``dtype``; 0 if it is not sparse."""
-    if not (scipy.sparse.issparse(X) or _inputs.has_sparse_columns(X)):
-        return 0
-    if len(X.shape) != 2:
-        return 0
-    return int(np.prod(X.shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
 def _same_objects(arrays, views):

@@ -12,6 +12,7 @@ from fastbp._activations import ACTIVATION_CODES
 from fastbp._layout import parameter_offsets
 from fastbp._network import (
     backprop,
+    batch_workspaces,
     gather_rows,
     loss_and_gradient,
     predict,
@@ -223,7 +224,7 @@ def _run_epoch(
     case,
 ):
     """Call the kernel with fresh workspaces; returns (total, step)."""
-    acts = np.empty(batch_size * units.sum(), dtype=params.dtype)
+    acts, deltas, Y_batch, w_batch = batch_workspaces(units, batch_size, params.dtype)
     hyper = optimizer_hyperparameters(
         case["learning_rate"],
         case["momentum"],
@@ -246,9 +247,9 @@ def _run_epoch(
         blas_min,
         alpha,
         acts,
-        np.empty_like(acts),
-        np.empty((batch_size, Y.shape[1]), dtype=params.dtype),
-        np.empty(batch_size, dtype=params.dtype),
+        deltas,
+        Y_batch,
+        w_batch,
         SOLVER_CODES[case["solver"]],
         state,
         step,

@@ -68,6 +68,17 @@ def test_adam_update_matches_sklearn(dtype):
         naive.assert_close(v, adam.vs[0], dtype)
 
 
+def _sklearn_optimizer(solver, reference):
+    """scikit-learn's optimizer with the hyper-parameters these tests use."""
+    if solver == "sgd":
+        return SGDOptimizer(
+            reference, learning_rate_init=0.05, momentum=0.7, nesterov=True
+        )
+    return AdamOptimizer(
+        reference, learning_rate_init=0.05, beta_1=0.8, beta_2=0.95, epsilon=1e-6
+    )
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_optimizer_step_matches_sklearn(dtype, solver):
@@ -83,14 +94,7 @@ def test_optimizer_step_matches_sklearn(dtype, solver):
         epsilon=1e-6,
     )
     reference = [params.astype(np.float64)]
-    if solver == "sgd":
-        optimizer = SGDOptimizer(
-            reference, learning_rate_init=0.05, momentum=0.7, nesterov=True
-        )
-    else:
-        optimizer = AdamOptimizer(
-            reference, learning_rate_init=0.05, beta_1=0.8, beta_2=0.95, epsilon=1e-6
-        )
+    optimizer = _sklearn_optimizer(solver, reference)
     for step, grad in enumerate(grads, start=1):
         optimizer_step(SOLVER_CODES[solver], params, grad, state, step, hyper)
         optimizer.update_params(reference, [grad.astype(np.float64)])
@@ -109,14 +113,7 @@ def test_reference_optimizers_match_sklearn(solver):
     params, grads = _params_and_grads(np.float64, seed=2)
     state = [np.zeros_like(params), np.zeros_like(params)]
     reference = [params.copy()]
-    if solver == "sgd":
-        optimizer = SGDOptimizer(
-            reference, learning_rate_init=0.05, momentum=0.7, nesterov=True
-        )
-    else:
-        optimizer = AdamOptimizer(
-            reference, learning_rate_init=0.05, beta_1=0.8, beta_2=0.95, epsilon=1e-6
-        )
+    optimizer = _sklearn_optimizer(solver, reference)
     for step, grad in enumerate(grads, start=1):
         if solver == "sgd":
             params, state[0] = naive.sgd(params, grad, state[0], 0.05, 0.7, True)

@@ -10,7 +10,7 @@ from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_info
 
 from fastbp import BackpropRegressor
-from fastbp._threads import SINGLE_THREAD_MAX_WEIGHTS, blas_threads_for
+from fastbp._threads import blas_threads_for
 
 
 def blas_threads():
@@ -21,26 +21,21 @@ def blas_threads():
     }
 
 
-def test_small_networks_use_one_blas_thread_and_restore():
+@pytest.mark.parametrize("units", [[8, 64, 64, 1], [8, 300, 300, 1], [8, 1024, 1]])
+def test_training_uses_one_blas_thread_and_restores(units):
     before = blas_threads()
-    with blas_threads_for([8, 64, 64, 1]):
+    with blas_threads_for(units):
         inside = blas_threads()
     assert inside and set(inside.values()) == {1}
     assert blas_threads() == before
 
 
-def test_large_networks_keep_the_threads():
-    before = blas_threads()
-    width = int(SINGLE_THREAD_MAX_WEIGHTS**0.5)
-    with blas_threads_for([8, width, width, 1]):
-        assert blas_threads() == before
-
-
 @pytest.mark.parametrize("first_to_leave", ["first", "second"])
 def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
-    """Two fits of small networks overlap in two threads (as with joblib's
-    threading backend): one BLAS thread while both train, and the threads of
-    before once both have finished, whichever finishes first."""
+    """Two fits overlap in two threads (as with joblib's threading backend):
+    one BLAS thread while both train, still one for the fit that finishes
+    last, and the threads of before once both have finished, whichever
+    finishes first."""
     before = blas_threads()
     if set(before.values()) == {1}:
         pytest.skip("BLAS runs one thread here already: nothing to restore")
@@ -55,6 +50,7 @@ def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
             both_in.wait()
             if name != first_to_leave:
                 leave[other].wait()
+                seen["last alone"] = set(blas_threads().values())
         leave[name].set()
 
     threads = [
@@ -65,7 +61,7 @@ def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
         thread.start()
     for thread in threads:
         thread.join()
-    assert seen == {"first": {1}, "second": {1}}
+    assert seen == {"first": {1}, "second": {1}, "last alone": {1}}
     assert blas_threads() == before
 
 

@@ -26,7 +26,7 @@ from fastbp._activations import add_bias_and_activate, multiply_by_derivative
 from fastbp._dense import dense_backward, dense_forward, dense_gradient
 from fastbp._jit import jit
 from fastbp._layout import coef_view, intercept_view, layer_view
-from fastbp._loss import loss_delta, loss_value
+from fastbp._loss import error_includes_derivative, loss_delta, loss_value
 from fastbp._network import batch_workspaces, gather_rows, run_epoch
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters, optimizer_step
 from fastbp._threads import blas_threads_for
@@ -48,28 +48,30 @@ def _repeat_product(A, B, out, reps):
 @jit
 def _repeat_forward(A_prev, W, b, A, code, reps):
     for _ in range(reps):
-        dense_forward(A_prev, W, b, A, code, True)
+        dense_forward(A_prev, W, b, A, code)
 
 
 @jit
 def _repeat_gradient(A_prev, delta, W, dW, db, reps):
     for _ in range(reps):
-        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db, True)
+        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db)
 
 
 @jit
 def _repeat_backward(delta, W, A_prev, code, delta_prev, reps):
     for _ in range(reps):
-        dense_backward(delta, W, A_prev, code, delta_prev, True)
+        dense_backward(delta, W, A_prev, code, delta_prev)
 
 
 @jit
-def _repeat_output_error(P, Y, w, delta, code, reps):
+def _repeat_output_error(P, Y, w, delta, code, loss_spec, reps):
+    loss_code, huber_delta = loss_spec
     total = 0.0
     for _ in range(reps):
-        total += loss_value(P, Y, w, 0, 1.0)
-        loss_delta(P, Y, w, delta, 1.0, 0, 1.0)
-        multiply_by_derivative(P, delta, code)
+        total += loss_value(P, Y, w, loss_code, huber_delta)
+        loss_delta(P, Y, w, delta, 1.0, loss_code, huber_delta)
+        if not error_includes_derivative(loss_code, code):
+            multiply_by_derivative(P, delta, code)
     return total
 
 
@@ -80,12 +82,12 @@ def _repeat_optimizer(solver, params, grad, state, hyper, reps):
 
 
 @jit
-def _repeat_gather(X, Y, w, order, units, acts, Y_batch, w_batch, reps):
-    n_batches = order.shape[0] // Y_batch.shape[0]
+def _repeat_gather(data, order, units, workspaces, reps):
+    batch_rows = workspaces[2].shape[0]
+    n_batches = order.shape[0] // batch_rows
     for r in range(reps):
-        start = (r % n_batches) * Y_batch.shape[0]
-        gather_rows(X, Y, w, order, start, Y_batch.shape[0], units, acts,
-                    Y_batch, w_batch)  # fmt: skip
+        start = (r % n_batches) * batch_rows
+        gather_rows(data, order, start, batch_rows, units, workspaces)
 
 
 @jit
@@ -121,20 +123,20 @@ class _Batch:
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.model.fit(X, y)
         m = self.model
-        self.units, self.offsets, self.codes = m._units, m._offsets, m._activation_codes
+        self.network = m._network
+        self.units, self.offsets, self.codes = self.network
         self.params, self.dtype = m._params, X.dtype
         self.X, self.Y = X, np.ascontiguousarray(y.reshape(-1, 1))
         self.w = np.ones(X.shape[0], X.dtype)
+        self.data = (self.X, self.Y, self.w)
         self.order = np.random.RandomState(0).permutation(X.shape[0])
-        self.acts, self.deltas, self.Y_batch, self.w_batch = batch_workspaces(
-            self.units, BATCH_SIZE, X.dtype
-        )
+        self.workspaces = batch_workspaces(self.units, BATCH_SIZE, X.dtype)
+        self.acts, self.deltas, self.Y_batch, self.w_batch = self.workspaces
         self.grad = np.zeros_like(self.params)
         self.hyper = optimizer_hyperparameters(
             LEARNING_RATE, 0.9, True, 0.9, 0.999, 1e-8
         )
-        gather_rows(self.X, self.Y, self.w, self.order, 0, BATCH_SIZE, self.units,
-                    self.acts, self.Y_batch, self.w_batch)  # fmt: skip
+        gather_rows(self.data, self.order, 0, BATCH_SIZE, self.units, self.workspaces)
         rng = np.random.default_rng(0)
         self.deltas[:] = rng.standard_normal(self.deltas.shape[0])
 
@@ -156,13 +158,14 @@ class _Batch:
         state = self.model._optimizer_state.copy()
         params = self.params.copy()
 
+        optimizer = (SOLVER_CODES["adam"], state, self.hyper)
+
         def epoch(reps):
             for _ in range(reps):
                 run_epoch(
-                    self.X, self.Y, self.w, self.order, BATCH_SIZE, params, self.grad,
-                    self.units, self.offsets, self.codes, 0, ALPHA, self.acts,
-                    self.deltas, self.Y_batch, self.w_batch, SOLVER_CODES["adam"],
-                    state, 1, self.hyper, self.model._loss_spec,
+                    self.data, self.order, BATCH_SIZE, params, self.grad,
+                    self.network, ALPHA, self.model._loss_spec, self.workspaces,
+                    optimizer, 1,
                 )  # fmt: skip
 
         n_batches = -(-self.X.shape[0] // BATCH_SIZE)
@@ -181,8 +184,8 @@ def profile(hidden, dtype):
 
     n_layers = batch.units.shape[0] - 1
     with blas_threads_for(batch.units):
-        step("gather rows", _repeat_gather, (batch.X, batch.Y, batch.w, batch.order,
-             batch.units, batch.acts, batch.Y_batch, batch.w_batch))  # fmt: skip
+        step("gather rows", _repeat_gather,
+             (batch.data, batch.order, batch.units, batch.workspaces))  # fmt: skip
         for layer in range(n_layers):
             A_prev, W, b, A, _, _, _ = batch.layer(layer)
             code = batch.codes[layer]
@@ -191,7 +194,8 @@ def profile(hidden, dtype):
             _repeat_activation(A, b, code, 1)  # realistic inputs for the next
         _, _, _, P, _, _, delta = batch.layer(n_layers - 1)
         step("loss and output error", _repeat_output_error,
-             (P, batch.Y_batch, batch.w_batch, delta, batch.codes[-1]))  # fmt: skip
+             (P, batch.Y_batch, batch.w_batch, delta, batch.codes[-1],
+              batch.model._loss_spec))  # fmt: skip
         for layer in range(n_layers - 1, -1, -1):
             A_prev, W, _, _, dW, db, delta = batch.layer(layer)
             name = f"layer {layer + 1} ({W.shape[0]}x{W.shape[1]})"

@@ -6,6 +6,18 @@ written in terms of the activation's output ``A = f(Z)``, which the forward
 pass has already computed: ``logistic' = A (1 - A)``, ``tanh' = 1 - A**2``,
 ``relu' = [A > 0]``, ``leaky_relu' = 1 if A > 0 else 0.01``, and for
 ``elu(Z) = exp(Z) - 1`` (Z <= 0), ``elu' = exp(Z) = A + 1``.
+
+Two activations serve only as outputs, each paired with the loss whose
+output error already includes its derivative (see
+``_loss.error_includes_derivative``): the exponential of Poisson regression
+(log link) and the softmax of multiclass classification (with the log loss),
+``softmax(Z)_j = exp(Z_j - max_k Z_k) / sum_k exp(Z_k - max_k Z_k)``: the
+maximum subtracted first, so that no exponential overflows. The softmax is a
+function of a whole row, and its Jacobian is not diagonal: it has no
+elementwise derivative, and :func:`multiply_by_derivative` refuses it.
+
+Every function handles each code by an explicit branch and raises a
+ValueError for a code it does not know.
 """
 
 import numpy as np
@@ -19,6 +31,7 @@ RELU = 3
 LEAKY_RELU = 4
 ELU = 5
 EXP = 6  # the output of Poisson regression (log link); not for hidden layers
+SOFTMAX = 7  # the output of multiclass classification; not for hidden layers
 
 LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -31,7 +44,7 @@ ACTIVATION_CODES = {
     "leaky_relu": LEAKY_RELU,
     "elu": ELU,
 }
-OUTPUT_CODES = {**ACTIVATION_CODES, "exp": EXP}
+OUTPUT_CODES = {**ACTIVATION_CODES, "exp": EXP, "softmax": SOFTMAX}
 
 
 @jit
@@ -73,10 +86,25 @@ def add_bias_and_activate(Z, b, code):
         for i in range(n):
             for j in range(m):
                 Z[i, j] = np.exp(Z[i, j] + b[j])
-    else:
+    elif code == SOFTMAX:
+        for i in range(n):
+            largest = Z[i, 0] + b[0]
+            for j in range(m):
+                Z[i, j] += b[j]
+                if Z[i, j] > largest:
+                    largest = Z[i, j]
+            total = zero
+            for j in range(m):
+                Z[i, j] = np.exp(Z[i, j] - largest)
+                total += Z[i, j]
+            for j in range(m):
+                Z[i, j] /= total
+    elif code == IDENTITY:
         for i in range(n):
             for j in range(m):
                 Z[i, j] += b[j]
+    else:
+        raise ValueError("unknown activation code")
 
 
 @jit
@@ -118,3 +146,12 @@ def multiply_by_derivative(A, delta, code):
         for i in range(n):
             for j in range(m):
                 delta[i, j] *= A[i, j]
+    elif code == IDENTITY:
+        return  # f'(Z) = 1
+    elif code == SOFTMAX:
+        raise ValueError(
+            "the softmax has no elementwise derivative: pair it with the log "
+            "loss, whose output error is already dLoss/dZ"
+        )
+    else:
+        raise ValueError("unknown activation code")

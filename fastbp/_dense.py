@@ -1,9 +1,11 @@
 """Forward and backward passes of one dense layer on a mini-batch.
 
-Two paths compute the same products: plain loops, which the compiler
-vectorises and which beat a BLAS call on small layers, and BLAS (``np.dot``
-into a preallocated output) for large ones. ``use_blas`` selects the path;
-the estimator picks it per layer from the layer's size.
+The matrix products go to BLAS (``np.dot`` into a preallocated output):
+measured (n = 8192 x 8, batch 200, adam), BLAS was faster than plain Numba
+loops at every width from 1 to 256, which do not vectorise their scalar
+accumulators. Bias, activation and its derivative are applied in one pass
+over the product. One exception earns its place by measurement: the
+backward pass of a one-unit layer (see :func:`dense_backward`).
 
 Shapes: ``A_prev`` (n, fan_in) is the layer's input, ``W`` (fan_in, fan_out),
 ``b`` (fan_out,), ``A`` (n, fan_out) its output, ``delta`` (n, fan_out) the
@@ -24,25 +26,14 @@ ROW_BY_ROW_MIN_WIDTH = 512
 
 
 @jit
-def dense_forward(A_prev, W, b, A, code, use_blas):
+def dense_forward(A_prev, W, b, A, code):
     """Write ``f(A_prev @ W + b)`` into ``A``."""
-    n, fan_in = A_prev.shape
-    fan_out = W.shape[1]
-    if use_blas:
-        np.dot(A_prev, W, A)
-    else:
-        for i in range(n):
-            for j in range(fan_out):
-                A[i, j] = 0.0
-            for k in range(fan_in):
-                a = A_prev[i, k]
-                for j in range(fan_out):
-                    A[i, j] += a * W[k, j]
+    np.dot(A_prev, W, A)
     add_bias_and_activate(A, b, code)
 
 
 @jit
-def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, use_blas):
+def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db):
     """Write the layer's parameter gradients into ``dW`` and ``db``.
 
     ``dW = (A_prev.T @ delta + alpha * W) / weight_sum`` and
@@ -51,17 +42,7 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, use_blas):
     """
     n, fan_in = A_prev.shape
     fan_out = W.shape[1]
-    if use_blas:
-        np.dot(A_prev.T, delta, dW)
-    else:
-        for k in range(fan_in):
-            for j in range(fan_out):
-                dW[k, j] = 0.0
-        for i in range(n):
-            for k in range(fan_in):
-                a = A_prev[i, k]
-                for j in range(fan_out):
-                    dW[k, j] += a * delta[i, j]
+    np.dot(A_prev.T, delta, dW)
     # In dW's dtype, as scikit-learn's ``(dW + alpha * W) / n`` in NumPy.
     real = dW.dtype.type
     alpha, weight_sum = real(alpha), real(weight_sum)
@@ -78,7 +59,7 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, use_blas):
 
 
 @jit
-def dense_backward(delta, W, A_prev, code, delta_prev, use_blas):
+def dense_backward(delta, W, A_prev, code, delta_prev):
     """Write ``(delta @ W.T) * f'(Z_prev)`` into ``delta_prev``.
 
     ``A_prev = f(Z_prev)`` is the previous layer's output and ``code`` its
@@ -101,13 +82,6 @@ def dense_backward(delta, W, A_prev, code, delta_prev, use_blas):
                 multiply_by_derivative(A_prev[i : i + 1], delta_prev[i : i + 1], code)
         if row_by_row:
             return
-    elif use_blas:
-        np.dot(delta, W.T, delta_prev)
     else:
-        for i in range(n):
-            for k in range(fan_in):
-                s = 0.0
-                for j in range(fan_out):
-                    s += delta[i, j] * W[k, j]
-                delta_prev[i, k] = s
+        np.dot(delta, W.T, delta_prev)
     multiply_by_derivative(A_prev, delta_prev, code)

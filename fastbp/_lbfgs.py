@@ -3,9 +3,11 @@
 SciPy's L-BFGS-B works on a float64 vector; the objective copies it into the
 network's flat parameter buffer, so a float32 network is evaluated in
 float32. The objective returns the gradient of the very loss it returns
-(``_network.FullBatch`` with ``output_scale = 1 / n_outputs``), also for
-several outputs, so that the line search sees a consistent pair.
+(``_network.FullBatch`` with ``output_scale = _loss.gradient_scale``), also
+for several outputs, so that the line search sees a consistent pair.
 """
+
+import warnings
 
 import numpy as np
 import scipy.optimize
@@ -51,3 +53,71 @@ def minimize_lbfgs(params, objective, max_iter, max_fun, tol, on_iteration):
     )
     params[:] = result.x
     return result
+
+
+def train_lbfgs(model, X, Y, sample_weight, context):
+    """Train ``model`` by full-batch L-BFGS-B; every iteration's loss in
+    ``loss_curve_``.
+
+    The iterate of each finished iteration is saved in a
+    :class:`~fastbp._checkpoint.Checkpoint`: Ctrl-C and divergence restore
+    it, as in the epoch loop.
+    """
+    # scikit-learn's helper is imported only by fits that use it, which keeps
+    # fastbp's import (its cold start) short.
+    from sklearn.utils.optimize import _check_optimize_result
+
+    from ._checkpoint import Checkpoint
+    from ._loss import gradient_scale
+    from ._network import FullBatch
+    from ._stochastic import SKLEARN_DIVERGENCE
+
+    loss_code = model._loss_spec[0]
+    objective = FullBatch(
+        X, Y, sample_weight, model._network, model.alpha,
+        gradient_scale(loss_code, Y.shape[1]), model._loss_spec,
+    )  # fmt: skip
+    checkpoint = Checkpoint(model._params)
+    model.n_iter_ = 0
+    report = model._callback_report(X, Y, sample_weight)
+
+    def on_iteration(x, loss):
+        checkpoint.save(x)
+        model.n_iter_ += 1
+        model.loss_curve_.append(float(loss))
+        if model.verbose:
+            print(f"Iteration {model.n_iter_}, loss = {loss:.8f}")
+        iteration = context.subcontext(task_name="iteration")
+        iteration.call_on_fit_task_begin(estimator=model)
+        model._params[:] = x  # what the callbacks see
+        if iteration.call_on_fit_task_end(
+            estimator=model, reconstruction_attributes=model._fitted_state, **report
+        ):
+            raise StopIteration  # ends scipy's minimisation
+
+    try:
+        result = minimize_lbfgs(
+            model._params, objective, model.max_iter, model.max_fun, model.tol,
+            on_iteration,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        model._interrupted = True
+        checkpoint.restore()
+        warnings.warn(
+            f"Training interrupted by user after {model.n_iter_} iterations; "
+            "the weights of the last finished iteration were kept.",
+            stacklevel=5,
+        )
+        model.loss_ = objective(model._params)[0]
+        model.best_loss_ = min(model.loss_curve_, default=model.loss_)
+        return
+    model.n_iter_ = _check_optimize_result("lbfgs", result, model.max_iter)
+    model.loss_ = float(result.fun)
+    model.best_loss_ = min(model.loss_curve_, default=model.loss_)
+    if not (np.isfinite(model.loss_) and np.isfinite(model._params).all()):
+        checkpoint.restore()
+        raise ValueError(
+            "Training diverged: L-BFGS reached a non-finite loss or weights; "
+            "the last finite iterate was kept. Scale the data (e.g. with "
+            f"StandardScaler) or increase alpha. {SKLEARN_DIVERGENCE}"
+        )

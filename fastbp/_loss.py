@@ -11,7 +11,17 @@ per-sample value ``l_i``::
 - Huber, with threshold ``delta``: ``l_i = mean_j h(P_ij - Y_ij)``,
   ``h(e) = e**2 / 2`` for ``|e| <= delta``, ``delta (|e| - delta / 2)`` beyond;
 - Poisson (half deviance, as scikit-learn, summed over outputs):
-  ``l_i = sum_j Y_ij log(Y_ij / P_ij) - Y_ij + P_ij``, with ``P = exp(Z)``.
+  ``l_i = sum_j Y_ij log(Y_ij / P_ij) - Y_ij + P_ij``, with ``P = exp(Z)``;
+- binary log loss (logistic outputs: two classes, or one unit per label of a
+  multilabel target), summed over outputs:
+  ``l_i = -sum_j Y_ij log P_ij + (1 - Y_ij) log(1 - P_ij)``;
+- log loss (softmax output, several classes):
+  ``l_i = -sum_j Y_ij log P_ij``.
+
+As scikit-learn's, the log losses clip the probabilities to
+``[eps, 1 - eps]`` (``eps`` the machine epsilon of P's dtype) in the value
+they report, so that a confident wrong prediction costs a large finite
+amount, not infinity; the clipping does not enter the gradient.
 
 The output error written by :func:`loss_delta` is ``scale * w_i * g_ij``, with
 ``g`` the derivative of ``l_i`` with respect to ``P_ij`` times the number of
@@ -20,30 +30,63 @@ division by ``sum_i w_i`` is applied to the parameter gradients. With
 ``scale = 1``, scikit-learn's convention for its stochastic solvers, the
 gradient is that of ``n_outputs`` times the data term (the same for one
 output); ``scale = 1 / n_outputs`` gives the gradient of the loss itself, which
-L-BFGS needs. For Poisson the error is taken with respect to ``Z`` (the
-canonical log link: ``P - Y``) and no output derivative is applied.
+L-BFGS needs.
+
+For the canonical pairs of a loss and an output activation (squared error
+and identity, Poisson and exponential, binary log loss and logistic, log
+loss and softmax), the derivative of the loss with respect to the output's
+pre-activation ``Z`` is ``P - Y``: the output error is already
+``dLoss/dZ``, and no output derivative is applied
+(:func:`error_includes_derivative`). With any other pair the error is taken
+with respect to P and multiplied by ``f'(Z)``.
 """
 
 import numpy as np
 
+from ._activations import EXP, IDENTITY, LOGISTIC, SOFTMAX
 from ._jit import jit
 
 SQUARED_ERROR = 0
 POISSON = 1
 ABSOLUTE_ERROR = 2
 HUBER = 3
+BINARY_LOG_LOSS = 4
+LOG_LOSS = 5
 
+# The regressor's losses, by the names of its ``loss`` parameter.
 LOSS_CODES = {
     "squared_error": SQUARED_ERROR,
     "poisson": POISSON,
     "absolute_error": ABSOLUTE_ERROR,
     "huber": HUBER,
 }
+# Losses summed over outputs; the others are averaged over them.
+SUMMED_OVER_OUTPUTS = frozenset({POISSON, BINARY_LOG_LOSS, LOG_LOSS})
 
 
 def gradient_scale(code, n_outputs):
     """``scale`` for which the gradient is that of the loss itself."""
-    return 1.0 if code == POISSON else 1.0 / n_outputs
+    return 1.0 if code in SUMMED_OVER_OUTPUTS else 1.0 / n_outputs
+
+
+@jit
+def error_includes_derivative(loss_code, out_code):
+    """Whether the output error of ``loss_code`` is already ``dLoss/dZ``
+    for an output layer of activation ``out_code`` (a canonical pair)."""
+    return (
+        (loss_code == SQUARED_ERROR and out_code == IDENTITY)
+        or (loss_code == POISSON and out_code == EXP)
+        or (loss_code == BINARY_LOG_LOSS and out_code == LOGISTIC)
+        or (loss_code == LOG_LOSS and out_code == SOFTMAX)
+    )
+
+
+@jit
+def _clipped_probability(P, i, j):
+    """``P[i, j]`` clipped to ``[eps, 1 - eps]`` in P's dtype, as scikit-learn."""
+    real = P.dtype.type
+    eps = real(1.1920928955078125e-07 if P.itemsize == 4 else 2.220446049250313e-16)
+    return min(max(P[i, j], eps), real(1.0) - eps)
 
 
 @jit
@@ -65,15 +108,27 @@ def loss_value(P, Y, w, code, huber_delta):
                     row += 0.5 * e * e
                 else:
                     row += huber_delta * (abs(e) - 0.5 * huber_delta)
-            else:
+            elif code == POISSON:
                 y = Y[i, j]
                 if y > 0.0:
                     row += y * np.log(y / P[i, j])
                 row += P[i, j] - y
+            elif code == BINARY_LOG_LOSS:
+                p, y = _clipped_probability(P, i, j), Y[i, j]
+                if y != 0.0:
+                    row -= y * np.log(p)
+                if y != 1.0:
+                    row -= (1.0 - y) * np.log(P.dtype.type(1.0) - p)
+            elif code == LOG_LOSS:
+                y = Y[i, j]
+                if y != 0.0:
+                    row -= y * np.log(_clipped_probability(P, i, j))
+            else:
+                raise ValueError("unknown loss code")
         total += w[i] * row
         weight_sum += w[i]
-    if code == POISSON:
-        return total / weight_sum
+    if code == POISSON or code == BINARY_LOG_LOSS or code == LOG_LOSS:
+        return total / weight_sum  # summed over outputs
     return total / (m * weight_sum)
 
 
@@ -84,10 +139,14 @@ def loss_delta(P, Y, w, delta, scale, code, huber_delta):
     for i in range(n):
         for j in range(m):
             e = P[i, j] - Y[i, j]
-            if code == ABSOLUTE_ERROR:
+            if code == SQUARED_ERROR:
+                g = e
+            elif code == ABSOLUTE_ERROR:
                 g = np.sign(e)
             elif code == HUBER:
                 g = e if abs(e) <= huber_delta else huber_delta * np.sign(e)
-            else:  # squared error; Poisson with respect to Z
-                g = e
+            elif code == POISSON or code == BINARY_LOG_LOSS or code == LOG_LOSS:
+                g = e  # with respect to Z, for the canonical output
+            else:
+                raise ValueError("unknown loss code")
             delta[i, j] = scale * w[i] * g

@@ -1,15 +1,18 @@
 """Whole-network kernels: backprop on a batch, a fused epoch, prediction.
 
-A network is described by ``units`` (units per layer, input and output
-included), ``offsets`` (see ``_layout.parameter_offsets``), the activation
-codes of the hidden and output layers, and ``blas_min``: a layer uses BLAS
-when ``fan_in * fan_out >= blas_min``, hand-written loops otherwise.
+A network travels as one value, ``network = (units, offsets, codes)``:
+``units`` the units per layer (input and output included), ``offsets``
+where each layer's parameters start in the flat buffer (see
+``_layout.parameter_offsets``), ``codes`` the activation code of each weight
+layer's output (the hidden layers', then the output layer's). A loss travels
+as ``loss_spec = (loss code, Huber threshold)`` (see ``_loss``).
 
-Workspaces are allocated by the caller once per fit: ``acts`` and ``deltas``
-hold one (batch_capacity, units[l]) block per layer (see
-``_layout.layer_view``), ``Y_batch`` (batch_capacity, n_outputs) and
-``w_batch`` (batch_capacity,) the gathered targets and sample weights. No
-kernel here allocates inside its mini-batch loop.
+Workspaces are allocated by the caller once per fit
+(:func:`batch_workspaces`): ``acts`` and ``deltas`` hold one
+(batch_capacity, units[l]) block per layer (see ``_layout.layer_view``),
+``Y_batch`` (batch_capacity, n_outputs) and ``w_batch`` (batch_capacity,)
+the gathered targets and sample weights. No kernel here allocates inside
+its mini-batch loop.
 """
 
 import numpy as np
@@ -18,55 +21,41 @@ from ._activations import multiply_by_derivative
 from ._dense import dense_backward, dense_forward, dense_gradient
 from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
-from ._loss import POISSON, loss_delta, loss_value
+from ._loss import error_includes_derivative, loss_delta, loss_value
 from ._optimizers import optimizer_step
 
 
 @jit
-def forward(params, units, offsets, codes, blas_min, acts, n_rows):
+def forward(params, network, acts, n_rows):
     """Fill every layer's activations; ``acts``' layer 0 holds the input."""
-    n_weight_layers = units.shape[0] - 1
-    for layer in range(n_weight_layers):
-        W = coef_view(params, units, offsets, layer)
+    units, offsets, codes = network
+    for layer in range(units.shape[0] - 1):
         dense_forward(
             layer_view(acts, units, layer, n_rows),
-            W,
+            coef_view(params, units, offsets, layer),
             intercept_view(params, units, offsets, layer),
             layer_view(acts, units, layer + 1, n_rows),
             codes[layer],
-            W.size >= blas_min,
         )
 
 
 @jit
 def backprop(
-    params,
-    grad,
-    units,
-    offsets,
-    codes,
-    blas_min,
-    alpha,
-    acts,
-    deltas,
-    Y,
-    w,
-    n_rows,
-    output_scale,
-    loss_spec,
+    params, grad, network, alpha, loss_spec, acts, deltas, Y, w, n_rows, output_scale
 ):
     """Loss and gradient of one batch whose input is in ``acts``' layer 0.
 
     Runs the forward pass and returns the batch's loss (with its L2 term).
     Writes into ``grad`` (same layout as ``params``) the gradient of the
     L2-penalised loss whose data term is multiplied by
-    ``n_outputs * output_scale``: ``output_scale = 1`` is scikit-learn's
-    convention for its stochastic solvers, ``1 / n_outputs`` the gradient of
-    the returned loss itself (see ``_loss``; the same for one output).
-    ``codes[l]`` is the activation of layer ``l + 1``; ``loss_spec`` is
-    ``(loss code, Huber threshold)`` (see ``_loss``). A batch whose weights
-    sum to zero contributes nothing: its gradient is zero and its loss is 0.
+    ``n_outputs * output_scale`` for a loss averaged over outputs (and by
+    ``output_scale`` for one summed over them): ``output_scale = 1`` is
+    scikit-learn's convention for its stochastic solvers,
+    ``_loss.gradient_scale`` the gradient of the returned loss itself (see
+    ``_loss``; the same for one output). A batch whose weights sum to zero
+    contributes nothing: its gradient is zero and its loss is 0.
     """
+    units, offsets, codes = network
     L = units.shape[0] - 1
     loss_code, huber_delta = loss_spec
     weight_sum = 0.0
@@ -75,7 +64,7 @@ def backprop(
     if weight_sum == 0.0:
         grad[:] = 0.0
         return 0.0
-    forward(params, units, offsets, codes, blas_min, acts, n_rows)
+    forward(params, network, acts, n_rows)
     P = layer_view(acts, units, L, n_rows)
     loss = loss_value(P, Y, w, loss_code, huber_delta)
     squared_norm = 0.0
@@ -83,16 +72,14 @@ def backprop(
         squared_norm += params[i] * params[i]
     loss += 0.5 * alpha * squared_norm / weight_sum
 
-    # Output layer: dLoss/dZ = w dLoss/dP * f'(Z). scikit-learn omits f'
-    # because it only pairs the identity output with squared error; any other
-    # output activation needs it.
+    # Output layer: dLoss/dZ = w dLoss/dP * f'(Z), where for a canonical
+    # (loss, output) pair dLoss/dP * f'(Z) is simply P - Y.
     delta = layer_view(deltas, units, L, n_rows)
     loss_delta(P, Y, w, delta, output_scale, loss_code, huber_delta)
-    if loss_code != POISSON:  # Poisson's error is already dLoss/dZ
+    if not error_includes_derivative(loss_code, codes[L - 1]):
         multiply_by_derivative(P, delta, codes[L - 1])
     for layer in range(L - 1, -1, -1):
         W = coef_view(params, units, offsets, layer)
-        use_blas = W.size >= blas_min
         delta = layer_view(deltas, units, layer + 1, n_rows)
         A_prev = layer_view(acts, units, layer, n_rows)
         dense_gradient(
@@ -103,7 +90,6 @@ def backprop(
             weight_sum,
             coef_view(grad, units, offsets, layer),
             intercept_view(grad, units, offsets, layer),
-            use_blas,
         )
         if layer > 0:
             dense_backward(
@@ -112,7 +98,6 @@ def backprop(
                 A_prev,
                 codes[layer - 1],
                 layer_view(deltas, units, layer, n_rows),
-                use_blas,
             )
     return loss
 
@@ -132,10 +117,11 @@ def batch_workspaces(units, n_rows, dtype):
 
 
 @jit
-def gather_rows(
-    X, Y, sample_weight, order, start, n_rows, units, acts, Y_batch, w_batch
-):
-    """Copy rows ``order[start:start + n_rows]`` into the batch workspace."""
+def gather_rows(data, order, start, n_rows, units, workspaces):
+    """Copy rows ``order[start:start + n_rows]`` of ``data = (X, Y,
+    sample_weight)`` into the batch workspaces."""
+    X, Y, sample_weight = data
+    acts, _, Y_batch, w_batch = workspaces
     A0 = layer_view(acts, units, 0, n_rows)
     for r in range(n_rows):
         src = order[start + r]
@@ -148,37 +134,24 @@ def gather_rows(
 
 @jit
 def run_epoch(
-    X,
-    Y,
-    sample_weight,
-    order,
-    batch_size,
-    params,
-    grad,
-    units,
-    offsets,
-    codes,
-    blas_min,
-    alpha,
-    acts,
-    deltas,
-    Y_batch,
-    w_batch,
-    solver,
-    state,
-    step,
-    hyper,
-    loss_spec,
-):
+    data, order, batch_size, params, grad, network, alpha, loss_spec, workspaces,
+    optimizer, step,
+):  # fmt: skip
     """Train on every mini-batch of one epoch; return the summed batch loss.
 
-    Mini-batches are consecutive slices of ``order`` (the sample permutation)
-    of ``batch_size`` rows, the last one possibly shorter. For each: gather,
-    forward, backward, one optimizer update (numbered from ``step + 1``).
-    Returns the sum over batches of ``batch_loss * batch_rows``, as
-    scikit-learn accumulates it, and the number of the last update done
-    (a batch whose weights sum to zero is skipped and does not count).
+    ``data = (X, Y, sample_weight)``; ``optimizer = (solver code, state,
+    hyper)`` (see ``_optimizers.optimizer_step``); ``workspaces`` from
+    :func:`batch_workspaces`. Mini-batches are consecutive slices of
+    ``order`` (the sample permutation) of ``batch_size`` rows, the last one
+    possibly shorter. For each: gather, forward, backward, one optimizer
+    update (numbered from ``step + 1``). Returns the sum over batches of
+    ``batch_loss * batch_rows``, as scikit-learn accumulates it, and the
+    number of the last update done (a batch whose weights sum to zero is
+    skipped and does not count).
     """
+    units = network[0]
+    acts, deltas, Y_batch, w_batch = workspaces
+    solver, state, hyper = optimizer
     n = order.shape[0]
     total = 0.0
     n_batches = (n + batch_size - 1) // batch_size
@@ -186,27 +159,13 @@ def run_epoch(
         start = batch * batch_size
         stop = min(start + batch_size, n)
         n_rows = stop - start
-        gather_rows(
-            X, Y, sample_weight, order, start, n_rows, units, acts, Y_batch, w_batch
-        )
+        gather_rows(data, order, start, n_rows, units, workspaces)
         if w_batch[:n_rows].sum() == 0.0:
             continue  # a batch of zero weight contributes nothing
         loss = backprop(
-            params,
-            grad,
-            units,
-            offsets,
-            codes,
-            blas_min,
-            alpha,
-            acts,
-            deltas,
-            Y_batch[:n_rows],
-            w_batch[:n_rows],
-            n_rows,
-            1.0,
-            loss_spec,
-        )
+            params, grad, network, alpha, loss_spec, acts, deltas,
+            Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0,
+        )  # fmt: skip
         total += loss * n_rows
         step += 1
         optimizer_step(solver, params, grad, state, step, hyper)
@@ -214,12 +173,13 @@ def run_epoch(
 
 
 @jit
-def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
+def predict(X, params, network, chunk_rows, out):
     """Write the network's output for every row of ``X`` into ``out``.
 
     Rows go through the network ``chunk_rows`` at a time, between two
     workspaces allocated once per call.
     """
+    units, offsets, codes = network
     n = X.shape[0]
     L = units.shape[0] - 1
     width = units.max()
@@ -229,7 +189,6 @@ def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
         n_rows = stop - start
         A_prev = X[start:stop]
         for layer in range(L):
-            W = coef_view(params, units, offsets, layer)
             if layer == L - 1:
                 A = out[start:stop]
             else:
@@ -238,11 +197,10 @@ def predict(X, params, units, offsets, codes, blas_min, chunk_rows, out):
                 )
             dense_forward(
                 A_prev,
-                W,
+                coef_view(params, units, offsets, layer),
                 intercept_view(params, units, offsets, layer),
                 A,
                 codes[layer],
-                W.size >= blas_min,
             )
             A_prev = A
 
@@ -259,41 +217,38 @@ class FullBatch:
     X : ndarray of shape (n_samples, n_features), C-contiguous
     Y : ndarray of shape (n_samples, n_outputs), C-contiguous
     sample_weight : ndarray of shape (n_samples,)
-    units, offsets, codes : ndarray of int64
+    network : tuple of (units, offsets, codes)
         The network, as described in this module's docstring.
     alpha : float
-    blas_min : int
     output_scale : float, default=1.0
         See :func:`backprop`.
     loss_spec : tuple of (int, float), default=(0, 1.0)
         Loss code and Huber threshold (see ``_loss``); squared error by default.
     """
 
-    def __init__(self, X, Y, sample_weight, units, offsets, codes, alpha,
-                 blas_min, output_scale=1.0, loss_spec=(0, 1.0)):  # fmt: skip
+    def __init__(self, X, Y, sample_weight, network, alpha, output_scale=1.0,
+                 loss_spec=(0, 1.0)):  # fmt: skip
         n_samples = X.shape[0]
-        self.network = (units, offsets, codes, blas_min, alpha)
-        self.acts, self.deltas, self.Y, self.w = batch_workspaces(
-            units, n_samples, X.dtype
-        )
+        self.network, self.alpha = network, float(alpha)
+        self.workspaces = batch_workspaces(network[0], n_samples, X.dtype)
         self.output_scale = output_scale
         self.loss_spec = (int(loss_spec[0]), float(loss_spec[1]))
-        gather_rows(X, Y, sample_weight, np.arange(n_samples), 0, n_samples,
-                    units, self.acts, self.Y, self.w)  # fmt: skip
+        gather_rows((X, Y, sample_weight), np.arange(n_samples), 0, n_samples,
+                    network[0], self.workspaces)  # fmt: skip
 
     def __call__(self, params, grad=None):
         """Return (loss, grad) at ``params``; ``grad`` is written if given."""
-        units, offsets, codes, blas_min, alpha = self.network
+        acts, deltas, Y, w = self.workspaces
         grad = np.empty_like(params) if grad is None else grad
-        loss = backprop(params, grad, units, offsets, codes, blas_min, alpha,
-                        self.acts, self.deltas, self.Y, self.w, self.Y.shape[0],
-                        self.output_scale, self.loss_spec)  # fmt: skip
+        loss = backprop(params, grad, self.network, self.alpha, self.loss_spec,
+                        acts, deltas, Y, w, Y.shape[0],
+                        self.output_scale)  # fmt: skip
         return loss, grad
 
 
-def loss_and_gradient(params, X, Y, sample_weight, units, offsets, codes, alpha,
-                      blas_min, output_scale=1.0, loss_spec=(0, 1.0)):  # fmt: skip
+def loss_and_gradient(params, X, Y, sample_weight, network, alpha,
+                      output_scale=1.0, loss_spec=(0, 1.0)):  # fmt: skip
     """:class:`FullBatch`'s (loss, grad) at ``params``, in one call."""
-    objective = FullBatch(X, Y, sample_weight, units, offsets, codes, alpha,
-                          blas_min, output_scale, loss_spec)  # fmt: skip
-    return objective(params)
+    return FullBatch(X, Y, sample_weight, network, alpha, output_scale, loss_spec)(
+        params
+    )

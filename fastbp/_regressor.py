@@ -1,49 +1,27 @@
-"""``BackpropRegressor``: a multilayer perceptron trained by backpropagation.
+"""``BackpropRegressor``: a multilayer perceptron regressor.
 
-The estimator validates input and parameters and owns the epoch loop
-(shuffling, stopping, verbose output, divergence and Ctrl-C handling); one
-compiled call (``_network.run_epoch``) trains on all mini-batches of an epoch.
+What is particular to regression: numeric targets, the output layer
+(``out_activation``, or the exponential of the Poisson loss), the loss, R^2
+as the validation score and the score, and predictions returned as they come
+out of the network. Everything else is the shared base's (``_base``).
 """
 
-import functools
-import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
 
-from ._activations import ACTIVATION_CODES, OUTPUT_CODES
-from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
+from ._activations import ACTIVATION_CODES
+from ._base import BaseBackprop
+from ._callbacks import with_callbacks
 from ._concurrency import lock_of
-from ._inputs import check_numeric, dense_if_sparse, dense_row_blocks
-from ._layout import pack_parameters, parameter_offsets, parameter_views
-from ._loss import LOSS_CODES, gradient_scale, loss_value
-from ._network import FullBatch, batch_workspaces, run_epoch
-from ._network import predict as predict_kernel
-from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
-from ._threads import blas_threads_for
-
-# A layer with fan_in * fan_out at least this large uses BLAS, smaller ones
-# hand-written loops. Measured (n = 8192 x 8, batch 200, adam): BLAS is
-# faster at every width from 1 to 256, so for now every layer uses it.
-BLAS_MIN_SIZE = 0
-# Rows per chunk when predicting: at most this many (measured: 4096 is
-# fastest on 100k rows), and at most PREDICT_CHUNK_VALUES activations per
-# chunk, which bounds the workspace for wide layers.
-PREDICT_CHUNK_ROWS = 4096
-PREDICT_CHUNK_VALUES = 1 << 20
+from ._inputs import check_numeric, dense_if_sparse
+from ._loss import LOSS_CODES
 
 
-class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
+class BackpropRegressor(RegressorMixin, BaseBackprop):
     """Multilayer perceptron regressor trained by backpropagation.
 
     The parameters, their defaults and their meaning are those of
@@ -223,40 +201,9 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATION_CODES))],
+        **BaseBackprop._parameter_constraints,
         "loss": [StrOptions(set(LOSS_CODES))],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "out_activation": [StrOptions(set(ACTIVATION_CODES))],
     }
 
@@ -317,37 +264,6 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.max_fun = max_fun
         self.out_activation = out_activation
 
-    @classmethod
-    def _get_param_names(cls):
-        # scikit-learn reads the signature on every get_params (hence every
-        # clone and parameter validation); it never changes, so read it once.
-        return _parameter_names(cls)
-
-    # ------------------------------------------------------------------ fit
-
-    @with_callbacks
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on (X, y) for up to ``max_iter`` epochs.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training input. float32 stays float32; anything else becomes
-            float64. A sparse matrix is made dense (see Notes).
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values: numbers (strings raise a ValueError).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative per-sample weights of the loss; None gives equal
-            weights.
-
-        Returns
-        -------
-        self : BackpropRegressor
-            The fitted estimator.
-        """
-        with lock_of(self).exclusive():
-            return self._fit(X, y, sample_weight, incremental=False)
-
     @available_if(lambda est: est.solver != "lbfgs")
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
@@ -373,511 +289,56 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         with lock_of(self).exclusive():
             return self._fit(X, y, sample_weight, incremental=True)
 
-    def _check_loss_options(self):
+    # ---------------------------------------------------------------- hooks
+
+    def _check_options(self):
         if self.loss == "poisson" and self.out_activation != "identity":
             raise ValueError(
                 "loss='poisson' uses the exponential output (log link); leave "
                 f"out_activation at 'identity', got {self.out_activation!r}."
             )
 
-    def _layer_units(self, n_features, n_outputs):
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if np.iterable(sizes) else [sizes]
-        for size in sizes:
-            if not isinstance(size, Integral | np.integer) or size < 1:
-                raise ValueError(
-                    "hidden_layer_sizes must contain positive integers, got "
-                    f"{self.hidden_layer_sizes!r}."
-                )
-        return [n_features, *(int(s) for s in sizes), n_outputs]
-
-    def _validate_training_data(self, X, y, sample_weight, reset):
-        dtype = (np.float64, np.float32)
-        if not reset:
-            dtype = self._params.dtype
+    def _prepare_targets(self, y):
         y = dense_if_sparse(y, "y")
         check_numeric(y, "y")
-        check_numeric(X, "X")
-        X, y = validate_data(
-            self,
-            dense_if_sparse(X),
-            y,
-            reset=reset,
-            dtype=dtype,
-            order="C",
-            multi_output=True,
-            y_numeric=True,
-        )
-        Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=X.dtype)
+        return y
+
+    def _encode_targets(self, y, dtype, reset):
+        Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=dtype)
         if not np.isfinite(Y).all():  # None in an object y, or float32 overflow
             raise ValueError(
-                f"y contains NaN, infinity or values too large for {X.dtype} "
+                f"y contains NaN, infinity or values too large for {dtype} "
                 "(the dtype of X, in which the network is trained)."
             )
         if self.loss == "poisson" and (Y < 0).any():
             raise ValueError(
                 "loss='poisson' needs non-negative targets y; some are negative."
             )
-        if sample_weight is None:
-            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
-        else:
-            check_numeric(sample_weight, "sample_weight")
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            # The loss divides by the weights' sum: it must be a normal number.
-            if sample_weight.sum(dtype=np.float64) < np.finfo(X.dtype).tiny:
-                raise ValueError(
-                    "sample_weight sums to "
-                    f"{sample_weight.sum(dtype=np.float64):.3g}, too small to "
-                    f"divide by in {X.dtype}; scale the weights up (only their "
-                    "ratios matter)."
-                )
-        return X, Y, np.ascontiguousarray(sample_weight)
+        return Y
 
-    def _fit(self, X, y, sample_weight, incremental):
-        self._interrupted = False  # set by Ctrl-C (read by partial_fit_blocks)
-        self._validate_params()
-        self._check_loss_options()
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        weighted = sample_weight is not None
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
+    @property
+    def _output_activation(self):
+        return "exp" if self.loss == "poisson" else self.out_activation
+
+    @property
+    def _output_activation_origin(self):
+        return (
+            f"out_activation={self.out_activation!r}, loss={self.loss!r}; "
+            "loss='poisson' uses 'exp'"
         )
-        # Weights assigned to an estimator that was never fitted are where
-        # training starts (with warm_start or partial_fit); its history starts.
-        fresh = not hasattr(self, "n_features_in_")
-        if not first_pass:
-            self._sync_parameters()
-        # Values beyond float32's range become inf when cast, and sums of
-        # huge values (scikit-learn's finiteness check) overflow: no numpy
-        # warnings, the validation names the problem.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, Y, sample_weight = self._validate_training_data(
-                X, y, sample_weight, reset=first_pass or fresh
-            )
-        n_samples, n_features = X.shape
-        units = self._layer_units(n_features, Y.shape[1])
-        random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(units, X.dtype, random_state)
-        elif fresh:
-            self._start_history()
-        if list(self._units) != units:
-            raise ValueError(
-                f"The network has layer sizes {self._units.tolist()} but the data "
-                f"and hidden_layer_sizes give {units}: a warm start or "
-                "partial_fit needs the same number of features, hidden units "
-                "and outputs."
-            )
-        out_activation = "exp" if self.loss == "poisson" else self.out_activation
-        if out_activation != self.out_activation_:
-            raise ValueError(
-                f"The network's output activation is {self.out_activation_!r} "
-                f"but out_activation={self.out_activation!r} and "
-                f"loss={self.loss!r} ask for {out_activation!r} (loss='poisson' "
-                "uses 'exp'): a warm start or partial_fit keeps the output "
-                "layer. Fit with warm_start=False to start a new network."
-            )
-        if not incremental or not hasattr(self, "_optimizer_state"):
-            self._optimizer_state = np.zeros((2, self._params.size), X.dtype)
-            self._optimizer_step = 0
-            self._learning_rate = float(self.learning_rate_init)
-        stochastic = self.solver != "lbfgs"
-        if stochastic and self.early_stopping and self.validation_scores_ is None:
-            self._start_validation_history()
-        # Callbacks see one task per fit, one subtask per epoch.
-        context = fit_context(self, 1 if incremental else self.max_iter)
-        report = self._callback_report(X, Y, sample_weight if weighted else None)
-        context.call_on_fit_task_begin(estimator=self, **report)
-        with blas_threads_for(self._units):
-            if self.solver == "lbfgs":
-                self._train_lbfgs(X, Y, sample_weight, context)
-            else:
-                self._train(
-                    X, Y, sample_weight, weighted, random_state, incremental, context
-                )
-        context.call_on_fit_task_end(
-            estimator=self, reconstruction_attributes=self._fitted_state, **report
-        )
-        return self
-
-    def _initialize(self, units, dtype, random_state):
-        """Draw Glorot-uniform weights exactly as scikit-learn does."""
-        self._units = np.asarray(units, dtype=np.int64)
-        self._offsets = parameter_offsets(units)
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        coefs, intercepts = [], []
-        for fan_in, fan_out in zip(units[:-1], units[1:]):
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
-            intercepts.append(random_state.uniform(-bound, bound, fan_out))
-        self._set_parameters(pack_parameters(coefs, intercepts, dtype))
-        self._start_history()
-
-    def _start_history(self):
-        self.n_layers_ = len(self._units)
-        self.n_outputs_ = int(self._units[-1])
-        self.out_activation_ = "exp" if self.loss == "poisson" else self.out_activation
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.best_loss_ = np.inf
-        self._no_improvement_count = 0
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
-        self.validation_loss_curve_ = None
-        if self.early_stopping and self.solver != "lbfgs":
-            self._start_validation_history()
-
-    def _start_validation_history(self):
-        self.best_loss_ = None
-        self.validation_scores_ = []
-        self.validation_loss_curve_ = []
-        self.best_validation_score_ = -np.inf
-        self._best_params = self._params.copy()
-
-    def _set_parameters(self, params):
-        self._params = params
-        self.coefs_, self.intercepts_ = parameter_views(
-            params, self._units, self._offsets
-        )
-        self._views = (tuple(self.coefs_), tuple(self.intercepts_))
-
-    def _sync_parameters(self):
-        """Make the flat buffer hold the weights in ``coefs_``/``intercepts_``.
-
-        They are views into the buffer unless the user assigned new arrays
-        (to start a warm fit from chosen weights) or the estimator was
-        unpickled; then they are copied into a fresh buffer.
-        """
-        params = getattr(self, "_params", None)
-        views = getattr(self, "_views", None)
-        if (
-            params is not None
-            and views is not None
-            and _same_objects(self.coefs_, views[0])
-            and _same_objects(self.intercepts_, views[1])
-        ):
-            return
-        units = [np.shape(self.coefs_[0])[0]] + [np.shape(c)[1] for c in self.coefs_]
-        expected = [(i, o) for i, o in zip(units[:-1], units[1:])]
-        if [np.shape(c) for c in self.coefs_] != expected or [
-            np.shape(b) for b in self.intercepts_
-        ] != [(o,) for o in units[1:]]:
-            raise ValueError(
-                "coefs_ and intercepts_ do not describe a network: expected "
-                f"coefs_ of shapes {expected} and intercepts_ of shapes "
-                f"{[(o,) for o in units[1:]]}."
-            )
-        if params is not None:
-            dtype = params.dtype
-        elif getattr(self, "_weights_dtype", None) is not None:  # unpickled
-            dtype = np.dtype(self._weights_dtype)
-        else:
-            arrays = [np.asarray(a) for a in self.coefs_ + self.intercepts_]
-            float32 = all(a.dtype == np.float32 for a in arrays)
-            dtype = np.float32 if float32 else np.float64
-        self._units = np.asarray(units, dtype=np.int64)
-        self._offsets = parameter_offsets(units)
-        self._set_parameters(pack_parameters(self.coefs_, self.intercepts_, dtype))
 
     @property
     def _loss_spec(self):
         """(loss code, Huber threshold), as the kernels take them."""
         return (LOSS_CODES[self.loss], float(self.huber_delta))
 
-    @property
-    def _activation_codes(self):
-        """Activation code of every weight layer's output."""
-        codes = [ACTIVATION_CODES[self.activation]] * (len(self._units) - 1)
-        codes[-1] = OUTPUT_CODES[self.out_activation_]
-        return np.asarray(codes, dtype=np.int64)
-
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                f"batch_size={self.batch_size} is larger than the number of "
-                f"samples ({n_samples}); it is clipped to {n_samples}.",
-                stacklevel=6,
-            )
-        return int(min(self.batch_size, n_samples))
-
-    def _callback_report(self, X, Y, sample_weight):
-        """What the callback hooks receive: data, targets, sample_weight."""
-        y = Y[:, 0] if Y.shape[1] == 1 else Y
-        return {"X": X, "y": y, "metadata": {"sample_weight": sample_weight}}
-
-    def _fitted_state(self):
-        """Copies of the weights, for a callback's snapshot of the model."""
-        return {
-            "coefs_": [c.copy() for c in self.coefs_],
-            "intercepts_": [b.copy() for b in self.intercepts_],
-        }
-
-    def _train(self, X, Y, sample_weight, weighted, random_state, incremental, context):
-        """The epoch loop: one compiled call per epoch."""
-        validation = None
-        if self.early_stopping:
-            X, Y, sample_weight, validation = self._split_validation(
-                X, Y, sample_weight, weighted, random_state
-            )
-        report = self._callback_report(X, Y, sample_weight if weighted else None)
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        units, offsets, codes = self._units, self._offsets, self._activation_codes
-        dtype = self._params.dtype
-        acts, deltas, Y_batch, w_batch = batch_workspaces(units, batch_size, dtype)
-        grad = np.empty_like(self._params)
-        solver = SOLVER_CODES[self.solver]
-        hyper = optimizer_hyperparameters(
-            self._learning_rate,
-            self.momentum,
-            self.nesterovs_momentum,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
-        )
-        # The state of the last finished epoch, restored on divergence or
-        # interruption.
-        saved_params = self._params.copy()
-        saved_state = self._optimizer_state.copy()
-        order = np.arange(n_samples)
-        self.n_iter_ = 0
-        in_epoch = False
-        try:
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    # The swaps of a shuffle do not depend on the values, so
-                    # shuffling ``order`` in place gives scikit-learn's
-                    # ``shuffle(order, random_state)`` from the same stream.
-                    random_state.shuffle(order)
-                hyper[LEARNING_RATE] = self._learning_rate
-                epoch = context.subcontext(task_name="epoch")
-                epoch.call_on_fit_task_begin(estimator=self)
-                in_epoch = True
-                total, step = run_epoch(
-                    X, Y, sample_weight, order, batch_size, self._params, grad,
-                    units, offsets, codes, BLAS_MIN_SIZE, self.alpha, acts,
-                    deltas, Y_batch, w_batch, solver, self._optimizer_state,
-                    self._optimizer_step, hyper, self._loss_spec,
-                )  # fmt: skip
-                loss = total / n_samples
-                if not (np.isfinite(loss) and np.isfinite(self._params).all()):
-                    self._restore(saved_params, saved_state)
-                    in_epoch = False
-                    what = (
-                        f"the weights overflowed (loss {loss})"
-                        if np.isfinite(loss)
-                        else f"the loss became {loss}"
-                    )
-                    raise ValueError(
-                        f"Training diverged: {what} at epoch "
-                        f"{self.n_iter_ + 1}; the weights of the last finite "
-                        f"epoch ({self.n_iter_}) were kept. Scale the data "
-                        "(e.g. with StandardScaler) or lower learning_rate_init."
-                    )
-                self._optimizer_step = step
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                saved_params[:] = self._params
-                saved_state[:] = self._optimizer_state
-                in_epoch = False
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                stop = self._end_of_epoch(loss, validation)
-                stop |= epoch.call_on_fit_task_end(
-                    estimator=self,
-                    reconstruction_attributes=self._fitted_state,
-                    **report,
-                )
-                if stop:
-                    break
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations "
-                        f"({self.max_iter}) reached and the optimization "
-                        "hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=5,
-                    )
-        except KeyboardInterrupt:
-            self._interrupted = True
-            if in_epoch:
-                self._restore(saved_params, saved_state)
-            warnings.warn(
-                f"Training interrupted by user after {self.n_iter_} epochs; "
-                "the weights of the last finished epoch were kept.",
-                stacklevel=5,
-            )
-        if validation is not None:
-            self._params[:] = self._best_params
-
-    def _train_lbfgs(self, X, Y, sample_weight, context):
-        """Full-batch L-BFGS-B; the loss of every iteration in loss_curve_."""
-        # SciPy's optimizers are imported only by fits that use them, which
-        # keeps fastbp's import (its cold start) short.
-        from sklearn.utils.optimize import _check_optimize_result
-
-        from ._lbfgs import minimize_lbfgs
-
-        objective = FullBatch(
-            X, Y, sample_weight, self._units, self._offsets,
-            self._activation_codes, self.alpha, BLAS_MIN_SIZE,
-            gradient_scale(LOSS_CODES[self.loss], Y.shape[1]), self._loss_spec,
-        )  # fmt: skip
-        last = self._params.astype(np.float64)
-        self.n_iter_ = 0
-
-        report = self._callback_report(X, Y, sample_weight)
-
-        def on_iteration(x, loss):
-            last[:] = x
-            self.n_iter_ += 1
-            self.loss_curve_.append(float(loss))
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            iteration = context.subcontext(task_name="iteration")
-            iteration.call_on_fit_task_begin(estimator=self)
-            self._params[:] = x  # what the callbacks see
-            if iteration.call_on_fit_task_end(
-                estimator=self, reconstruction_attributes=self._fitted_state, **report
-            ):
-                raise StopIteration  # ends scipy's minimisation
-
-        try:
-            result = minimize_lbfgs(
-                self._params, objective, self.max_iter, self.max_fun, self.tol,
-                on_iteration,
-            )  # fmt: skip
-        except KeyboardInterrupt:
-            self._interrupted = True
-            self._params[:] = last
-            warnings.warn(
-                f"Training interrupted by user after {self.n_iter_} iterations; "
-                "the weights of the last finished iteration were kept.",
-                stacklevel=5,
-            )
-            self.loss_ = objective(self._params)[0]
-            self.best_loss_ = min(self.loss_curve_, default=self.loss_)
-            return
-        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
-        self.loss_ = float(result.fun)
-        self.best_loss_ = min(self.loss_curve_, default=self.loss_)
-        if not (np.isfinite(self.loss_) and np.isfinite(self._params).all()):
-            self._params[:] = last
-            raise ValueError(
-                "Training diverged: L-BFGS reached a non-finite loss or weights; "
-                "the last finite iterate was kept. Scale the data (e.g. with "
-                "StandardScaler) or increase alpha."
-            )
-
-    def _restore(self, params, state):
-        self._params[:] = params
-        self._optimizer_state[:] = state
-
-    def _split_validation(self, X, Y, sample_weight, weighted, random_state):
-        """Hold out validation_fraction of the data, as scikit-learn does."""
-        from sklearn.model_selection import train_test_split  # import when needed
-
-        try:
-            X, X_val, Y, Y_val, sample_weight, w_val = train_test_split(
-                X,
-                Y,
-                sample_weight,
-                random_state=random_state,
-                test_size=self.validation_fraction,
-            )
-        except ValueError as error:  # e.g. 0 or too few samples held out
-            raise ValueError(
-                "early_stopping=True cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples: {error}"
-            ) from error
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        for part, weights in (("training", sample_weight), ("validation", w_val)):
-            if weighted and not weights.sum() > 0:
-                raise ValueError(
-                    f"early_stopping=True: the sample weights of the {part} "
-                    f"part (validation_fraction={self.validation_fraction}) are "
-                    "all zero; give more samples non-zero weights, or change "
-                    "random_state or validation_fraction."
-                )
-        contiguous = [np.ascontiguousarray(a) for a in (X, Y, sample_weight)]
-        return (*contiguous, (X_val, Y_val, w_val if weighted else None))
-
-    def _end_of_epoch(self, loss, validation):
-        """Stopping criteria and schedules after an epoch; True to stop.
-
-        The same steps, in the same order, as scikit-learn's: update the
-        no-improvement count (validation R^2 with early stopping, else the
-        training loss), update the 'invscaling' learning rate, then stop, or
-        with 'adaptive' divide the learning rate by 5.
-        """
-        if validation is None:
-            if loss > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, loss)
-        else:
-            self._track_validation(*validation)
-        sgd = self.solver == "sgd"
-        if sgd and self.learning_rate == "invscaling":
-            self._learning_rate = self.learning_rate_init / (
-                (self.t_ + 1) ** self.power_t
-            )
-        if self._no_improvement_count <= self.n_iter_no_change:
-            return False
-        what = "Validation score" if validation else "Training loss"
-        message = (
-            f"{what} did not improve more than tol={self.tol:f} for "
-            f"{self.n_iter_no_change} consecutive epochs."
-        )
-        if sgd and self.learning_rate == "adaptive":
-            if self._learning_rate > 1e-6:
-                self._learning_rate /= 5.0
-                self._no_improvement_count = 0
-                if self.verbose:
-                    print(f"{message} Setting learning rate to {self._learning_rate:f}")
-                return False
-            message += " Learning rate too small."
-        if self.verbose:
-            print(f"{message} Stopping.")
-        return True
-
-    def _track_validation(self, X_val, Y_val, w_val):
-        """Score the validation split; keep the best weights."""
+    def _validation_score(self, P, Y_val, w_val):
         from sklearn.metrics import r2_score  # import when needed
 
-        P = self._forward(X_val)
-        if np.isfinite(P).all():
-            score = r2_score(Y_val, P, sample_weight=w_val)
-            weights = np.ones(len(P), P.dtype) if w_val is None else w_val
-            loss = loss_value(P, Y_val, weights, *self._loss_spec)
-        else:
-            score = loss = np.nan
-        self.validation_scores_.append(score)
-        self.validation_loss_curve_.append(float(loss))
-        if self.verbose:
-            print(f"Validation score: {score:f}")
-        if score < self.best_validation_score_ + self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
-        if score > self.best_validation_score_:
-            self.best_validation_score_ = score
-            self._best_params = self._params.copy()
+        return r2_score(Y_val, P, sample_weight=w_val)
+
+    def _stratify(self, Y):
+        return None  # targets are numbers: nothing to stratify on
 
     # -------------------------------------------------------------- predict
 
@@ -894,23 +355,7 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values. A RuntimeWarning says when some are inf or NaN.
         """
-        with lock_of(self).shared():
-            if not hasattr(self, "coefs_"):
-                check_is_fitted(self, "coefs_")  # raises NotFittedError
-            self._sync_parameters()
-            # A sparse X too large to make dense at once goes by row blocks.
-            blocks = dense_row_blocks(X, self._params.dtype)
-            outs = [self._predict_dense(block) for block in blocks]
-        return outs[0] if len(outs) == 1 else np.concatenate(outs)
-
-    def _predict_dense(self, X):
-        """predict's work, for an X that may be made dense at once."""
-        with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
-            X = self._validate_predict_input(X, self._params.dtype)
-            out = self._forward(X)
-            # A sum is finite only if every value is (or if it overflows).
-            if not np.isfinite(np.add.reduce(out, axis=None)):
-                _warn_if_not_finite(out, X)
+        out = self._network_outputs(X)
         return out.ravel() if out.shape[1] == 1 else out
 
     def score(self, X, y, sample_weight=None):
@@ -936,56 +381,6 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             return super().score(X, y, sample_weight=sample_weight)
 
-    def _forward(self, X):
-        """The network's output (n_samples, n_outputs) for validated ``X``."""
-        params = self._params
-        out = np.empty((X.shape[0], self._units[-1]), dtype=params.dtype)
-        width = int(self._units.max())
-        chunk_rows = min(PREDICT_CHUNK_ROWS, max(1, PREDICT_CHUNK_VALUES // width))
-        chunk_rows = max(1, min(chunk_rows, X.shape[0]))
-        predict_kernel(
-            X, params, self._units, self._offsets, self._activation_codes,
-            BLAS_MIN_SIZE, chunk_rows, out,
-        )  # fmt: skip
-        return out
-
-    def _validate_predict_input(self, X, dtype):
-        """``validate_data``, with a shortcut for arrays that need nothing.
-
-        A C-contiguous 2-D array of the weights' dtype with the fitted number
-        of columns and finite values is used as it is (when the model was not
-        fitted on named columns); anything else goes through
-        scikit-learn's validation.
-        """
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype == dtype
-            and X.flags.c_contiguous
-            and 0 < X.shape[0]
-            and X.shape[1] == getattr(self, "n_features_in_", -1)
-            and not hasattr(self, "feature_names_in_")
-            and np.isfinite(np.add.reduce(X, axis=None))
-        ):
-            return X
-        check_numeric(X, "X")
-        return validate_data(
-            self, dense_if_sparse(X), reset=False, dtype=dtype, order="C"
-        )
-
-    def __getstate__(self):
-        # coefs_ and intercepts_ carry the weights; the flat buffer is rebuilt
-        # from them when needed (see _sync_parameters). Taken under the shared
-        # hold: a copy never catches a fit in another thread half-way.
-        with lock_of(self).shared():
-            state = dict(super().__getstate__())  # a copy: never edit the live dict
-        params = state.pop("_params", None)
-        if params is not None:  # the dtype in which the network computes
-            state["_weights_dtype"] = params.dtype.name
-        state.pop("_views", None)
-        state.pop("_lock", None)  # a new one is made when needed
-        return state
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
@@ -993,30 +388,4 @@ class BackpropRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         # The Poisson deviance needs y >= 0 (refused otherwise), as in
         # scikit-learn's PoissonRegressor.
         tags.target_tags.positive_only = self.loss == "poisson"
-        # Sparse X is made dense, under a memory limit (see _inputs).
-        tags.input_tags.sparse = True
         return tags
-
-
-@functools.cache
-def _parameter_names(cls):
-    return BaseEstimator._get_param_names.__func__(cls)
-
-
-def _same_objects(arrays, views):
-    """True when ``arrays`` holds exactly the objects ``views`` (not copies)."""
-    return len(arrays) == len(views) and all(a is v for a, v in zip(arrays, views))
-
-
-def _warn_if_not_finite(out, X):
-    """Warn that predictions are inf or NaN: X is far beyond the training data."""
-    bad = ~np.isfinite(out).all(axis=1)
-    if bad.any():
-        warnings.warn(
-            f"{bad.sum()} of {len(out)} predictions are not finite (inf or NaN): "
-            "the network overflowed on input values far beyond the training "
-            f"data (largest |X| here: {np.abs(X).max():.3g}). Scale X as the "
-            "training data was.",
-            RuntimeWarning,
-            stacklevel=3,
-        )

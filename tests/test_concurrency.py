@@ -72,20 +72,23 @@ def test_each_estimator_has_its_own_lock_not_pickled_nor_cloned():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_callback_predicting_during_fit_does_not_deadlock():
+def test_a_callback_predicting_during_fit_does_not_deadlock(monkeypatch):
     """The training thread may predict (as a scoring callback does)."""
     import numpy as np
+
+    import fastbp._stochastic
 
     X = np.random.RandomState(0).normal(size=(50, 3))
     y = X[:, 0]
     seen = []
+    end_of_epoch = fastbp._stochastic.end_of_epoch
 
-    class Scoring(BackpropRegressor):
-        def _end_of_epoch(self, loss, validation):
-            seen.append(self.predict(X[:2]).shape)
-            return super()._end_of_epoch(loss, validation)
+    def scoring(model, loss, validation, checkpoint):
+        seen.append(model.predict(X[:2]).shape)
+        return end_of_epoch(model, loss, validation, checkpoint)
 
-    Scoring((4,), max_iter=3, random_state=0).fit(X, y)
+    monkeypatch.setattr(fastbp._stochastic, "end_of_epoch", scoring)
+    BackpropRegressor((4,), max_iter=3, random_state=0).fit(X, y)
     assert seen == [(2,)] * 3
 
 

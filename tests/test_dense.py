@@ -17,23 +17,21 @@ def _as64(*arrays):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("use_blas", [True, False])
 @pytest.mark.parametrize("name", NAMES)
-def test_dense_forward_matches_reference(dtype, use_blas, name):
+def test_dense_forward_matches_reference(dtype, name):
     """dense_forward writes f(A_prev @ W + b) into A."""
     rng = np.random.default_rng(0)
     A_prev = rng.standard_normal((N, FAN_IN)).astype(dtype)
     W = rng.standard_normal((FAN_IN, FAN_OUT)).astype(dtype)
     b = rng.standard_normal(FAN_OUT).astype(dtype)
     A = np.full((N, FAN_OUT), np.nan, dtype=dtype)
-    dense_forward(A_prev, W, b, A, ACTIVATION_CODES[name], use_blas)
+    dense_forward(A_prev, W, b, A, ACTIVATION_CODES[name])
     naive.assert_close(A, naive.dense_forward(*_as64(A_prev, W, b), name), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("use_blas", [True, False])
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
-def test_dense_gradient_matches_reference(dtype, use_blas, alpha):
+def test_dense_gradient_matches_reference(dtype, alpha):
     """dW = (A_prev.T @ delta + alpha W) / sum(w), db = delta.sum(0) / sum(w)."""
     rng = np.random.default_rng(1)
     A_prev = rng.standard_normal((N, FAN_IN)).astype(dtype)
@@ -42,7 +40,7 @@ def test_dense_gradient_matches_reference(dtype, use_blas, alpha):
     weight_sum = 3.7
     dW = np.full((FAN_IN, FAN_OUT), np.nan, dtype=dtype)
     db = np.full(FAN_OUT, np.nan, dtype=dtype)
-    dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, use_blas)
+    dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db)
     expected_dW, expected_db = naive.dense_gradient(
         *_as64(A_prev, delta, W), alpha, weight_sum
     )
@@ -51,15 +49,14 @@ def test_dense_gradient_matches_reference(dtype, use_blas, alpha):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("use_blas", [True, False])
 @pytest.mark.parametrize("name", NAMES)
-def test_dense_backward_matches_reference(dtype, use_blas, name):
+def test_dense_backward_matches_reference(dtype, name):
     """dense_backward writes (delta @ W.T) * f'(A_prev) into delta_prev."""
     rng = np.random.default_rng(2)
     delta = rng.standard_normal((N, FAN_OUT)).astype(dtype)
     W = rng.standard_normal((FAN_IN, FAN_OUT)).astype(dtype)
     A_prev = naive.activate(rng.standard_normal((N, FAN_IN)), name).astype(dtype)
     delta_prev = np.full((N, FAN_IN), np.nan, dtype=dtype)
-    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev, use_blas)
+    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev)
     expected = naive.dense_backward(*_as64(delta, W, A_prev), name)
     naive.assert_close(delta_prev, expected, dtype)

@@ -1,8 +1,4 @@
-"""Tests of fastbp._network against the NumPy references in naive.py.
-
-``blas_min=0`` makes every layer use BLAS, a huge ``blas_min`` makes every
-layer use the hand-written loops.
-"""
+"""Tests of fastbp._network against the NumPy references in naive.py."""
 
 import naive
 import numpy as np
@@ -22,7 +18,6 @@ from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters
 
 DTYPES = [np.float32, np.float64]
 NAMES = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu"]
-BLAS_MIN = {"blas": 0, "loops": 2**40}
 N_FEATURES = 4
 # (hidden_layer_sizes, hidden activation); the activation is unused without a
 # hidden layer.
@@ -65,14 +60,15 @@ SOLVERS = {
 
 
 def _network(hidden, n_outputs, hidden_name, out_name, dtype, seed=0):
-    """units, offsets, codes, names and random flat params of a network."""
+    """The kernels' ``network = (units, offsets, codes)``, the activation
+    names and random flat params of a network."""
     units = np.array([N_FEATURES, *hidden, n_outputs], dtype=np.int64)
     names = [hidden_name] * len(hidden) + [out_name]
     codes = np.array([ACTIVATION_CODES[name] for name in names], dtype=np.int64)
     offsets = parameter_offsets(units)
     rng = np.random.default_rng(seed)
     params = rng.uniform(-1, 1, offsets[-1]).astype(dtype)
-    return units, offsets, codes, names, params
+    return (units, offsets, codes), names, params
 
 
 def _data(n, n_outputs, dtype, seed=1):
@@ -90,17 +86,13 @@ def _as64(*arrays):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("path", list(BLAS_MIN))
 @pytest.mark.parametrize(("hidden", "hidden_name"), NETWORKS, ids=NETWORK_IDS)
 @pytest.mark.parametrize("n_outputs", [1, 3])
 @pytest.mark.parametrize("out_name", NAMES)
-def test_backprop_matches_reference(
-    dtype, path, hidden, hidden_name, n_outputs, out_name
-):
+def test_backprop_matches_reference(dtype, hidden, hidden_name, n_outputs, out_name):
     """backprop returns the batch loss and writes its gradient, L2 term included."""
-    units, offsets, codes, names, params = _network(
-        hidden, n_outputs, hidden_name, out_name, dtype
-    )
+    network, names, params = _network(hidden, n_outputs, hidden_name, out_name, dtype)
+    units = network[0]
     n, capacity, alpha = 9, 12, 0.3
     X, Y, w = _data(n, n_outputs, dtype)
     acts = np.full(capacity * units.sum(), np.nan, dtype=dtype)
@@ -109,20 +101,7 @@ def test_backprop_matches_reference(
     grad = np.full_like(params, np.nan)
     params_before = params.copy()
     loss = backprop(
-        params,
-        grad,
-        units,
-        offsets,
-        codes,
-        BLAS_MIN[path],
-        alpha,
-        acts,
-        deltas,
-        Y,
-        w,
-        n,
-        1.0,
-        (0, 1.0),
+        params, grad, network, alpha, (0, 1.0), acts, deltas, Y, w, n, 1.0
     )
     expected_loss, expected_grad = naive.flat_backprop(
         *_as64(params), units, names, *_as64(X, Y, w), alpha
@@ -135,28 +114,16 @@ def test_backprop_matches_reference(
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_backprop_zero_weight_batch(dtype):
     """A batch whose weights sum to zero has loss 0 and a zero gradient."""
-    units, offsets, codes, _, params = _network((5,), 2, "tanh", "identity", dtype)
-    n = 6
+    network, _, params = _network((5,), 2, "tanh", "identity", dtype)
+    units, n = network[0], 6
     X, Y, _ = _data(n, 2, dtype)
     acts = np.empty(n * units.sum(), dtype=dtype)
     acts[: n * N_FEATURES] = X.ravel()
     grad = np.full_like(params, np.nan)
     loss = backprop(
-        params,
-        grad,
-        units,
-        offsets,
-        codes,
-        0,
-        0.3,
-        acts,
-        np.empty_like(acts),
-        Y,
-        np.zeros(n, dtype=dtype),
-        n,
-        1.0,
-        (0, 1.0),
-    )
+        params, grad, network, 0.3, (0, 1.0), acts, np.empty_like(acts), Y,
+        np.zeros(n, dtype=dtype), n, 1.0,
+    )  # fmt: skip
     assert loss == 0.0
     np.testing.assert_array_equal(grad, 0.0)
 
@@ -165,7 +132,8 @@ def test_backprop_zero_weight_batch(dtype):
 @pytest.mark.parametrize("n_outputs", [1, 3])
 def test_reference_gradient_matches_finite_differences(out_name, n_outputs):
     """The oracle naive.backprop is the gradient of n_outputs * error + L2 term."""
-    units, _, _, names, params = _network((5,), n_outputs, "tanh", out_name, np.float64)
+    network, names, params = _network((5,), n_outputs, "tanh", out_name, np.float64)
+    units = network[0]
     X, Y, w = _data(9, n_outputs, np.float64)
     alpha = 0.3
 
@@ -194,9 +162,11 @@ def test_gather_rows_matches_fancy_indexing(dtype):
     X, Y, w = _data(n, 3, dtype)
     order = np.random.default_rng(2).permutation(n)
     acts = np.full(capacity * units.sum(), np.nan, dtype=dtype)
+    deltas = np.full_like(acts, np.nan)
     Y_batch = np.full((capacity, 3), np.nan, dtype=dtype)
     w_batch = np.full(capacity, np.nan, dtype=dtype)
-    gather_rows(X, Y, w, order, start, n_rows, units, acts, Y_batch, w_batch)
+    workspaces = (acts, deltas, Y_batch, w_batch)
+    gather_rows((X, Y, w), order, start, n_rows, units, workspaces)
     rows = order[start : start + n_rows]
     np.testing.assert_array_equal(
         acts[: n_rows * N_FEATURES].reshape(n_rows, N_FEATURES), X[rows]
@@ -205,26 +175,12 @@ def test_gather_rows_matches_fancy_indexing(dtype):
     np.testing.assert_array_equal(w_batch[:n_rows], w[rows])
     assert np.isnan(acts[n_rows * N_FEATURES :]).all()
     assert np.isnan(Y_batch[n_rows:]).all() and np.isnan(w_batch[n_rows:]).all()
+    assert np.isnan(deltas).all()  # the errors' workspace is not touched
 
 
-def _run_epoch(
-    X,
-    Y,
-    w,
-    order,
-    batch_size,
-    params,
-    state,
-    step,
-    units,
-    offsets,
-    codes,
-    blas_min,
-    alpha,
-    case,
-):
+def _run_epoch(X, Y, w, order, batch_size, params, state, step, network, alpha, case):
     """Call the kernel with fresh workspaces; returns (total, step)."""
-    acts, deltas, Y_batch, w_batch = batch_workspaces(units, batch_size, params.dtype)
+    workspaces = batch_workspaces(network[0], batch_size, params.dtype)
     hyper = optimizer_hyperparameters(
         case["learning_rate"],
         case["momentum"],
@@ -234,34 +190,14 @@ def _run_epoch(
         case["epsilon"],
     )
     return run_epoch(
-        X,
-        Y,
-        w,
-        order,
-        batch_size,
-        params,
-        np.empty_like(params),
-        units,
-        offsets,
-        codes,
-        blas_min,
-        alpha,
-        acts,
-        deltas,
-        Y_batch,
-        w_batch,
-        SOLVER_CODES[case["solver"]],
-        state,
+        (X, Y, w), order, batch_size, params, np.empty_like(params), network,
+        alpha, (0, 1.0), workspaces, (SOLVER_CODES[case["solver"]], state, hyper),
         step,
-        hyper,
-        (0, 1.0),
-    )
+    )  # fmt: skip
 
 
 def _epoch_setup(dtype, hidden, seed=0):
-    units, offsets, codes, names, params = _network(
-        hidden, 3, "tanh", "identity", dtype, seed=seed
-    )
+    network, names, params = _network(hidden, 3, "tanh", "identity", dtype, seed=seed)
     n = 23
     X, Y, w = _data(n, 3, dtype)
     rng = np.random.default_rng(3)
@@ -271,25 +207,22 @@ def _epoch_setup(dtype, hidden, seed=0):
     state = np.stack(
         [0.01 * rng.standard_normal(params.size), 0.01 * rng.uniform(size=params.size)]
     ).astype(dtype)
-    return units, offsets, codes, names, params, X, Y, w, order, state
+    return network, names, params, X, Y, w, order, state
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("path", list(BLAS_MIN))
 @pytest.mark.parametrize("solver", list(SOLVERS))
 @pytest.mark.parametrize("hidden", [(), (5, 4)], ids=["no-hidden", "5-4"])
-def test_run_epoch_matches_reference(dtype, path, solver, hidden):
+def test_run_epoch_matches_reference(dtype, solver, hidden):
     """run_epoch trains like a NumPy loop over batches of a permutation."""
-    units, offsets, codes, names, params, X, Y, w, order, state = _epoch_setup(
-        dtype, hidden
-    )
+    network, names, params, X, Y, w, order, state = _epoch_setup(dtype, hidden)
     batch_size, step, alpha, case = 5, 3, 0.2, SOLVERS[solver]
     expected_params, expected_state, expected_total, expected_step = naive.run_epoch(
         *_as64(X, Y, w),
         order,
         batch_size,
         *_as64(params),
-        units,
+        network[0],
         names,
         alpha,
         case["solver"],
@@ -299,20 +232,7 @@ def test_run_epoch_matches_reference(dtype, path, solver, hidden):
     )
     assert np.abs(expected_params - params).max() > 1e-3  # the epoch moves them
     total, step = _run_epoch(
-        X,
-        Y,
-        w,
-        order,
-        batch_size,
-        params,
-        state,
-        step,
-        units,
-        offsets,
-        codes,
-        BLAS_MIN[path],
-        alpha,
-        case,
+        X, Y, w, order, batch_size, params, state, step, network, alpha, case
     )
     assert step == expected_step == 3 + 5  # 23 rows in batches of 5: 5 updates
     naive.assert_close(total, expected_total, dtype)
@@ -325,9 +245,7 @@ def test_run_epoch_matches_reference(dtype, path, solver, hidden):
 @pytest.mark.parametrize("solver", list(SOLVERS))
 def test_run_epoch_skips_zero_weight_batch(dtype, solver):
     """A batch of zero weight makes no update and does not count as a step."""
-    units, offsets, codes, names, params, X, Y, w, order, state = _epoch_setup(
-        dtype, (6,)
-    )
+    network, names, params, X, Y, w, order, state = _epoch_setup(dtype, (6,))
     batch_size, alpha, case = 5, 0.2, SOLVERS[solver]
     w[order[5:10]] = 0.0  # the second batch
     expected = naive.run_epoch(
@@ -335,7 +253,7 @@ def test_run_epoch_skips_zero_weight_batch(dtype, solver):
         order,
         batch_size,
         *_as64(params),
-        units,
+        network[0],
         names,
         alpha,
         case["solver"],
@@ -346,36 +264,10 @@ def test_run_epoch_skips_zero_weight_batch(dtype, solver):
     kept = np.concatenate([order[:5], order[10:]])
     params_kept, state_kept = params.copy(), state.copy()
     total_kept, step_kept = _run_epoch(
-        X,
-        Y,
-        w,
-        kept,
-        batch_size,
-        params_kept,
-        state_kept,
-        3,
-        units,
-        offsets,
-        codes,
-        0,
-        alpha,
-        case,
+        X, Y, w, kept, batch_size, params_kept, state_kept, 3, network, alpha, case
     )
     total, step = _run_epoch(
-        X,
-        Y,
-        w,
-        order,
-        batch_size,
-        params,
-        state,
-        3,
-        units,
-        offsets,
-        codes,
-        0,
-        alpha,
-        case,
+        X, Y, w, order, batch_size, params, state, 3, network, alpha, case
     )
     assert step == step_kept == expected[3] == 3 + 4
     # Same as an epoch without that batch, bit for bit.
@@ -392,63 +284,45 @@ def test_run_epoch_skips_zero_weight_batch(dtype, solver):
 @pytest.mark.parametrize("solver", list(SOLVERS))
 def test_run_epoch_all_zero_weights_changes_nothing(dtype, solver):
     """With every weight zero, no batch updates: params, state, step unchanged."""
-    units, offsets, codes, _, params, X, Y, w, order, state = _epoch_setup(dtype, (6,))
+    network, _, params, X, Y, w, order, state = _epoch_setup(dtype, (6,))
     params_before, state_before = params.copy(), state.copy()
     total, step = _run_epoch(
-        X,
-        Y,
-        np.zeros_like(w),
-        order,
-        5,
-        params,
-        state,
-        3,
-        units,
-        offsets,
-        codes,
-        0,
-        0.2,
+        X, Y, np.zeros_like(w), order, 5, params, state, 3, network, 0.2,
         SOLVERS[solver],
-    )
+    )  # fmt: skip
     assert (total, step) == (0.0, 3)
     np.testing.assert_array_equal(params, params_before)
     np.testing.assert_array_equal(state, state_before)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("path", list(BLAS_MIN))
 @pytest.mark.parametrize(
     "hidden", [(), (6,), (5, 7, 3)], ids=["no-hidden", "6", "5-7-3"]
 )
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("chunk_rows", [5, 7])
-def test_predict_matches_reference(dtype, path, hidden, name, chunk_rows):
+def test_predict_matches_reference(dtype, hidden, name, chunk_rows):
     """predict writes the forward pass of every row, chunk by chunk, into out."""
-    units, offsets, codes, names, params = _network(hidden, 2, name, name, dtype)
+    network, names, params = _network(hidden, 2, name, name, dtype)
     X, _, _ = _data(23, 2, dtype)
     X_before = X.copy()
     out = np.full((23, 2), np.nan, dtype=dtype)
-    predict(X, params, units, offsets, codes, BLAS_MIN[path], chunk_rows, out)
+    predict(X, params, network, chunk_rows, out)
     naive.assert_close(
-        out, naive.predict(*_as64(params), units, names, *_as64(X)), dtype
+        out, naive.predict(*_as64(params), network[0], names, *_as64(X)), dtype
     )
     np.testing.assert_array_equal(X, X_before)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("path", list(BLAS_MIN))
 @pytest.mark.parametrize(("hidden", "hidden_name"), NETWORKS, ids=NETWORK_IDS)
-def test_loss_and_gradient_matches_reference(dtype, path, hidden, hidden_name):
+def test_loss_and_gradient_matches_reference(dtype, hidden, hidden_name):
     """loss_and_gradient is backprop on all of (X, Y) as one batch."""
-    units, offsets, codes, names, params = _network(
-        hidden, 3, hidden_name, "logistic", dtype
-    )
+    network, names, params = _network(hidden, 3, hidden_name, "logistic", dtype)
     X, Y, w = _data(17, 3, dtype)
-    loss, grad = loss_and_gradient(
-        params, X, Y, w, units, offsets, codes, 0.3, BLAS_MIN[path]
-    )
+    loss, grad = loss_and_gradient(params, X, Y, w, network, 0.3)
     expected_loss, expected_grad = naive.flat_backprop(
-        *_as64(params), units, names, *_as64(X, Y, w), 0.3
+        *_as64(params), network[0], names, *_as64(X, Y, w), 0.3
     )
     assert grad.dtype == dtype
     naive.assert_close(loss, expected_loss, dtype)

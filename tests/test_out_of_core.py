@@ -157,10 +157,10 @@ def test_empty_blocks_are_skipped():
 def test_ctrl_c_ends_the_loop(monkeypatch):
     """Ctrl-C in one partial_fit ends the pass over the blocks: that call
     keeps its last finished epoch and warns, no further block is trained."""
-    import fastbp._regressor
+    import fastbp._stochastic
 
     calls = []
-    run_epoch = fastbp._regressor.run_epoch
+    run_epoch = fastbp._stochastic.run_epoch
 
     def interrupted_on_the_second_call(*args):
         calls.append(1)
@@ -168,7 +168,7 @@ def test_ctrl_c_ends_the_loop(monkeypatch):
             raise KeyboardInterrupt  # as Ctrl-C during the kernel
         return run_epoch(*args)
 
-    monkeypatch.setattr(fastbp._regressor, "run_epoch", interrupted_on_the_second_call)
+    monkeypatch.setattr(fastbp._stochastic, "run_epoch", interrupted_on_the_second_call)
     X = da.from_array(np.random.RandomState(0).normal(size=(240, 2)), chunks=80)
     model = make_model()
     with pytest.warns(UserWarning, match="interrupted"):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
-import fastbp._regressor as regressor
+import fastbp._base as base
 from fastbp import BackpropRegressor
 from fastbp._activations import ACTIVATION_CODES, OUTPUT_CODES
 from fastbp._layout import parameter_offsets
@@ -75,12 +75,12 @@ def test_predictions_do_not_depend_on_row_chunks(params, shape, chunk, dtype):
         warnings.simplefilter("ignore")
         model = BackpropRegressor(**params, max_iter=2).fit(X, y)
     whole = model.predict(X)
-    saved = regressor.PREDICT_CHUNK_ROWS
+    saved = base.PREDICT_CHUNK_ROWS
     try:
-        regressor.PREDICT_CHUNK_ROWS = chunk
+        base.PREDICT_CHUNK_ROWS = chunk
         chunked = model.predict(X)
     finally:
-        regressor.PREDICT_CHUNK_ROWS = saved
+        base.PREDICT_CHUNK_ROWS = saved
     assert chunked.dtype == whole.dtype == dtype
     naive.assert_close(chunked, whole, dtype)
     one_by_one = np.array([model.predict(X[i : i + 1]) for i in range(len(X))])
@@ -190,10 +190,10 @@ def kernel_gradient(params, problem, output_scale, dtype):
     """fastbp's full-batch (loss, gradient) in ``dtype``."""
     X, Y, w, units, names, loss, huber_delta, alpha = problem
     codes = np.array([OUTPUT_CODES[name] for name in names])
+    network = (units, parameter_offsets(units), codes)
     objective = FullBatch(
         *(np.ascontiguousarray(a, dtype=dtype) for a in (X, Y, w)),
-        units, parameter_offsets(units), codes, alpha, 0, output_scale,
-        (LOSS_CODES[loss], huber_delta),
+        network, alpha, output_scale, (LOSS_CODES[loss], huber_delta),
     )  # fmt: skip
     return objective(params.astype(dtype))
 

@@ -1,14 +1,16 @@
 """fastbp: multilayer perceptrons trained by backpropagation, fast.
 
-Compiled (Numba) forward and backward kernels behind a scikit-learn
-estimator, :class:`BackpropRegressor`.
+Compiled (Numba) forward and backward kernels behind two scikit-learn
+estimators, :class:`BackpropRegressor` and :class:`BackpropClassifier`.
 """
 
+from ._classifier import BackpropClassifier
 from ._explain import ExplainedStep, LayerStep, explain_step
 from ._out_of_core import partial_fit_blocks
 from ._regressor import BackpropRegressor
 
 __all__ = [
+    "BackpropClassifier",
     "BackpropRegressor",
     "ExplainedStep",
     "LayerStep",

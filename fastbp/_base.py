@@ -10,8 +10,11 @@ An estimator built on it supplies what differs, through these hooks:
 
 - ``_prepare_targets(y)``: y before validation (e.g. refuse strings), and
   ``_y_numeric``, whether scikit-learn's validation makes y numeric;
-- ``_encode_targets(y, dtype, reset)``: the validated y as the network's
-  targets ``Y``, a C-contiguous (n_samples, n_outputs) array of ``dtype``;
+- ``_encode_targets(y, dtype, reset, incremental)``: the validated y as the
+  network's targets ``Y``, a C-contiguous (n_samples, n_outputs) array of
+  ``dtype``;
+- ``_target_weights(y)``: per-sample weights that the targets imply (the
+  classifier's ``class_weight``), multiplying sample_weight, or None;
 - ``_output_activation``: the name of the output layer's activation;
 - ``_loss_spec``: ``(loss code, Huber threshold)``, as the kernels take it;
 - ``_check_options()``: checks between parameters, at fit;
@@ -132,7 +135,6 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         self._check_options()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        weighted = sample_weight is not None
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -145,8 +147,8 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         # huge values (scikit-learn's finiteness check) overflow: no numpy
         # warnings, the validation names the problem.
         with np.errstate(over="ignore", invalid="ignore"):
-            X, Y, sample_weight = self._validate_training_data(
-                X, y, sample_weight, reset=first_pass or fresh
+            X, Y, sample_weight, weighted = self._validate_training_data(
+                X, y, sample_weight, first_pass or fresh, incremental
             )
         units = _layer_units(self.hidden_layer_sizes, X.shape[1], Y.shape[1])
         random_state = check_random_state(self.random_state)
@@ -181,9 +183,10 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         )
         return self
 
-    def _validate_training_data(self, X, y, sample_weight, reset):
+    def _validate_training_data(self, X, y, sample_weight, reset, incremental):
         """X, the targets Y and the sample weights, validated, as the kernels
-        take them (C-contiguous, in the dtype the network computes in)."""
+        take them (C-contiguous, in the dtype the network computes in), and
+        whether the samples are weighted (by sample_weight or the targets)."""
         dtype = (np.float64, np.float32) if reset else self._params.dtype
         y = self._prepare_targets(y)
         check_numeric(X, "X")
@@ -197,14 +200,22 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
             multi_output=True,
             y_numeric=self._y_numeric,
         )
-        Y = self._encode_targets(y, X.dtype, reset)
+        Y = self._encode_targets(y, X.dtype, reset, incremental)
+        target_weights = self._target_weights(y)
+        weighted = sample_weight is not None or target_weights is not None
+        # With target weights, the product is taken in float64 and rounded
+        # once, as a sample_weight computed by the user would be.
+        dtype = X.dtype if target_weights is None else np.dtype(np.float64)
         if sample_weight is None:
-            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+            sample_weight = np.ones(X.shape[0], dtype=dtype)
         else:
             check_numeric(sample_weight, "sample_weight")
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                sample_weight, X, dtype=dtype, ensure_non_negative=True
             )
+        if target_weights is not None:
+            sample_weight = (sample_weight * target_weights).astype(X.dtype)
+        if weighted:
             # The loss divides by the weights' sum: it must be a normal number.
             if sample_weight.sum(dtype=np.float64) < np.finfo(X.dtype).tiny:
                 raise ValueError(
@@ -213,7 +224,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
                     f"divide by in {X.dtype}; scale the weights up (only their "
                     "ratios matter)."
                 )
-        return X, Y, np.ascontiguousarray(sample_weight)
+        return X, Y, np.ascontiguousarray(sample_weight), weighted
 
     def _check_same_network(self, units):
         """A warm start or partial_fit continues the network it has."""

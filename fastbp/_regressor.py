@@ -303,7 +303,10 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
         check_numeric(y, "y")
         return y
 
-    def _encode_targets(self, y, dtype, reset):
+    def _target_weights(self, y):
+        return None  # a regressor weights samples by sample_weight only
+
+    def _encode_targets(self, y, dtype, reset, incremental):
         Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=dtype)
         if not np.isfinite(Y).all():  # None in an object y, or float32 overflow
             raise ValueError(

@@ -10,7 +10,9 @@ from numbers import Integral
 __all__ = ["partial_fit_blocks"]
 
 
-def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
+def partial_fit_blocks(
+    estimator, X, y, sample_weight=None, *, classes=None, epochs=1
+):
     """Train ``estimator`` with one ``partial_fit`` call per row block of X.
 
     Each pass over the data computes the row blocks of ``X`` one after the
@@ -34,6 +36,9 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
         Targets, rechunked to the row blocks of X.
     sample_weight : dask or NumPy array of shape (n_samples,), default=None
         Weights, rechunked to the row blocks of X.
+    classes : array-like of shape (n_classes,), default=None
+        For a classifier: every class of y, passed to each ``partial_fit``
+        call (required by the first one, as a block may lack some classes).
     epochs : int, default=1
         Number of passes over all blocks. Empty blocks, and blocks whose
         weights are all zero, are skipped; Ctrl-C
@@ -82,6 +87,7 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
     if X.shape[0] == 0:
         raise ValueError("X has no rows: there is nothing to train on.")
     parts = [part.rechunk({0: X.chunks[0]}) for part in named.values()]
+    options = {} if classes is None else {"classes": classes}
     for _ in range(epochs):
         for block in range(X.numblocks[0]):
             if X.chunks[0][block] == 0:
@@ -92,9 +98,8 @@ def partial_fit_blocks(estimator, X, y, sample_weight=None, *, epochs=1):
             if weights:
                 if not weights[0].sum() > 0:
                     continue  # a block of zero weight contributes nothing
-                estimator.partial_fit(X_block, y_block, sample_weight=weights[0])
-            else:
-                estimator.partial_fit(X_block, y_block)
+                options["sample_weight"] = weights[0]
+            estimator.partial_fit(X_block, y_block, **options)
             if getattr(estimator, "_interrupted", False):
                 return estimator  # Ctrl-C: partial_fit kept its state and warned
     return estimator

@@ -326,9 +326,9 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
             classes = unique_labels(y)
             if set(classes) != set(self.classes_):
                 raise ValueError(
-                    "warm_start can only be used where y has the same classes as "
+                    "warm_start can only be used where `y` has the same classes as "
                     f"in the previous call to fit. Previously got {self.classes_}, "
-                    f"y has {classes}."
+                    f"`y` has {classes}. Fit with warm_start=False to start anew."
                 )
         Y = self._label_binarizer.transform(y)
         return np.ascontiguousarray(Y, dtype=dtype)
@@ -446,12 +446,15 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
     def predict_log_proba(self, X):
         """Logarithm of the probability of every class (or label).
 
-        Computed from the last pre-activation ``z`` as a log-softmax,
+        Where a probability underflows (scikit-learn's log gives -inf there),
+        it comes from the last pre-activation ``z`` as a log-softmax,
         ``z - max(z) - log(sum(exp(z - max(z))))``, or a log-sigmoid,
-        ``-log(1 + exp(-z))``: finite even where the probability rounds to 0,
-        down to the logarithm of the dtype's smallest positive number (about
-        -744 in float64, -103 in float32), the value of
-        ``log(predict_proba(X))`` there.
+        ``-log(1 + exp(-z))``: finite for inputs however far from the
+        training data, down to the logarithm of the dtype's smallest positive
+        number (about -744 in float64, -103 in float32), which is
+        ``log(predict_proba(X))`` there. Elsewhere it is the logarithm of
+        :meth:`predict_proba`, so that the two agree (a probability that
+        rounds to 1 has the logarithm 0).
 
         Parameters
         ----------
@@ -463,18 +466,21 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
+        P = self.predict_proba(X)
         Z = self._network_outputs(X, output_code=IDENTITY)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.out_activation_ == "softmax":
                 shifted = Z - Z.max(axis=1, keepdims=True)
-                log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+                exact = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
             else:
-                log_p = -np.logaddexp(0, -Z)
-                binary = self._label_binarizer.y_type_ != "multilabel-indicator"
-                if Z.shape[1] == 1 and binary:
-                    log_p = np.hstack([-np.logaddexp(0, Z), log_p])
-        floor = np.log(_smallest_positive(Z.dtype))
-        return np.maximum(log_p, floor, out=log_p)
+                exact = -np.logaddexp(0, -Z)
+                if P.shape[1] == 2 and Z.shape[1] == 1:
+                    exact = np.hstack([-np.logaddexp(0, Z), exact])
+            log_p = np.log(P)
+        tiny = np.finfo(P.dtype).tiny
+        underflow = P < tiny
+        log_p[underflow] = np.maximum(exact[underflow], log_p[underflow])
+        return log_p
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

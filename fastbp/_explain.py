@@ -4,13 +4,22 @@
 weights, one forward and one backward pass on a mini-batch, and the weights
 after one gradient-descent step. Its text form follows the derivation taught
 in lectures: sums of products, activations, error, deltas, derivatives,
-update.
+update. For a classifier the output layer is a softmax (or logistic units)
+and the error the cross-entropy ``E = -sum_j d_j log y_j``; with that pair
+f'(s) cancels and the output delta is ``y - d``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
+
+
+def _softmax(s):
+    shifted = np.exp(s - s.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
 
 _FUNCTIONS = {
     "identity": (lambda s: s, lambda a: np.ones_like(a)),
@@ -25,6 +34,8 @@ _FUNCTIONS = {
         lambda s: np.where(s < 0, np.expm1(np.minimum(s, 0.0)), s),
         lambda a: np.where(a > 0, 1.0, a + 1.0),
     ),
+    # An output only, with the cross-entropy: its derivative is never used.
+    "softmax": (_softmax, None),
 }
 _FORMULAS = {
     "identity": "f(s) = s, f'(s) = 1",
@@ -33,6 +44,7 @@ _FORMULAS = {
     "relu": "f(s) = max(s, 0), f'(s) = 1 if f(s) > 0 else 0",
     "leaky_relu": "f(s) = s if s > 0 else 0.01 s, f'(s) = 1 or 0.01",
     "elu": "f(s) = s if s > 0 else e^s - 1, f'(s) = 1 or f(s) + 1",
+    "softmax": "f(s)_j = e^(s_j - max s) / sum_k e^(s_k - max s)",
 }
 
 
@@ -86,15 +98,21 @@ class ExplainedStep:
     predicted : ndarray of shape (n_samples, n_outputs)
         The network's outputs y.
     error : float
-        ``E = 1/2 mean over samples and outputs of (d - y)^2``, plus the L2
-        term ``0.5 * alpha * ||W||^2 / n_samples`` when alpha > 0: the
+        ``E = 1/2 mean over samples and outputs of (d - y)^2`` (a
+        regressor), or the cross-entropy ``-sum_j d_j log y_j`` (with
+        ``(1 - d_j) log(1 - y_j)`` for logistic outputs) averaged over samples
+        (a classifier, y clipped to [eps, 1 - eps] as scikit-learn), plus the
+        L2 term ``0.5 * alpha * ||W||^2 / n_samples`` when alpha > 0: the
         model's ``loss_`` for this batch.
     learning_rate : float
         eta of the update.
     delta_rule : tuple of ndarray or None
-        For a network without hidden layer, the weights and biases after the
-        rule ``W + eta (d - y) x`` that ignores f' (taught before backprop),
-        for contrast; None otherwise.
+        For a regressor without hidden layer, the weights and biases after
+        the rule ``W + eta (d - y) x`` that ignores f' (taught before
+        backprop), for contrast; None otherwise (for the cross-entropy that
+        rule is the gradient step itself).
+    cross_entropy : bool
+        Whether E is the cross-entropy (a classifier).
     """
 
     layers: list
@@ -103,6 +121,7 @@ class ExplainedStep:
     error: float
     learning_rate: float
     delta_rule: tuple | None
+    cross_entropy: bool = False
 
     def __str__(self):
         return _derivation(self)
@@ -118,13 +137,13 @@ def explain_step(model, X, y, learning_rate=None):
 
     Parameters
     ----------
-    model : BackpropRegressor
-        A model with weights (fitted, or with ``coefs_``/``intercepts_``
-        assigned), trained with the squared error.
+    model : BackpropRegressor or BackpropClassifier
+        A regressor with weights (fitted, or with ``coefs_``/``intercepts_``
+        assigned) trained with the squared error, or a fitted classifier.
     X : array-like of shape (n_samples, n_features)
         The mini-batch.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Desired outputs d.
+        Desired outputs d (a classifier: labels, encoded as its targets).
     learning_rate : float, default=None
         eta; ``model.learning_rate_init`` when None.
 
@@ -151,13 +170,17 @@ def explain_step(model, X, y, learning_rate=None):
     >>> print(np.round(step.delta_rule[0].ravel(), 9))
     [0.49915565 0.19746694]
     """
-    if getattr(model, "loss", "squared_error") != "squared_error":
+    classifier = is_classifier(model)
+    if not classifier and getattr(model, "loss", "squared_error") != "squared_error":
         raise NotImplementedError("explain_step explains the squared error only.")
     check_is_fitted(model, ["coefs_", "intercepts_"])
     coefs = [np.asarray(W, dtype=np.float64) for W in model.coefs_]
     intercepts = [np.asarray(b, dtype=np.float64) for b in model.intercepts_]
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    D = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+    if classifier:
+        D = model._label_binarizer.transform(np.asarray(y)).astype(np.float64)
+    else:
+        D = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
     if X.shape[1] != coefs[0].shape[0] or D.shape[1] != coefs[-1].shape[1]:
         raise ValueError(
             f"The model takes {coefs[0].shape[0]} inputs and gives "
@@ -166,7 +189,10 @@ def explain_step(model, X, y, learning_rate=None):
         )
     eta = model.learning_rate_init if learning_rate is None else learning_rate
     names = [model.activation] * (len(coefs) - 1)
-    names.append(getattr(model, "out_activation_", model.out_activation))
+    if hasattr(model, "out_activation_"):
+        names.append(model.out_activation_)
+    else:  # a regressor whose weights were assigned, never fitted
+        names.append(model.out_activation)
 
     inputs, sums, outputs = [], [], []
     A = X
@@ -178,12 +204,20 @@ def explain_step(model, X, y, learning_rate=None):
     n = len(X)
     alpha = model.alpha
     penalty = 0.5 * alpha * sum(np.sum(W**2) for W in coefs) / n
-    error = 0.5 * np.mean((D - A) ** 2) + penalty
+    if classifier:
+        error = _cross_entropy(D, A, names[-1]) + penalty
+    else:
+        error = 0.5 * np.mean((D - A) ** 2) + penalty
 
-    # Chain rule, output layer first: dE/ds = (y - d) f'(s); then each
-    # layer's delta is the next layer's delta through its weights, times f'.
+    # Chain rule, output layer first: dE/ds = (y - d) f'(s) for the squared
+    # error, y - d for the cross-entropy with its softmax or logistic output
+    # (f' cancels); then each layer's delta is the next layer's delta through
+    # its weights, times f'.
     deltas = [None] * len(coefs)
-    deltas[-1] = (A - D) * _FUNCTIONS[names[-1]][1](A)
+    if classifier:
+        deltas[-1] = A - D
+    else:
+        deltas[-1] = (A - D) * _FUNCTIONS[names[-1]][1](A)
     for layer in range(len(coefs) - 2, -1, -1):
         deltas[layer] = (deltas[layer + 1] @ coefs[layer + 1].T) * _FUNCTIONS[
             names[layer]
@@ -197,13 +231,26 @@ def explain_step(model, X, y, learning_rate=None):
                       deltas[layer], dE_dW, dE_db, W - eta * dE_dW, b - eta * dE_db)
         )  # fmt: skip
     delta_rule = None
-    if len(coefs) == 1:
+    if len(coefs) == 1 and not classifier:
         difference = D - A
         delta_rule = (
             coefs[0] + eta * X.T @ difference / n,
             intercepts[0] + eta * difference.sum(axis=0) / n,
         )
-    return ExplainedStep(layers, D, A, float(error), float(eta), delta_rule)
+    return ExplainedStep(
+        layers, D, A, float(error), float(eta), delta_rule, classifier
+    )
+
+
+def _cross_entropy(D, P, output):
+    """Mean over samples of ``-sum_j d_j log p_j`` (and the complement for
+    logistic outputs), p clipped to [eps, 1 - eps] as scikit-learn does."""
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    per_sample = -(D * np.log(P)).sum(axis=1)
+    if output == "logistic":
+        per_sample -= ((1 - D) * np.log(1 - P)).sum(axis=1)
+    return per_sample.mean()
 
 
 def _numbers(values):
@@ -234,17 +281,31 @@ def _derivation(step):
             lines.append(f"    f(s{j + 1}) = {layer.f_s[0, j]:.9g}")
     d, y = step.desired[0], step.predicted[0]
     lines.append("Error")
-    lines.append(
-        "  E = 1/2 (d - y)^2 = 1/2 ("
-        + ", ".join(f"{a:.9g} - {b:.9g}" for a, b in zip(d, y))
-        + f")^2 = {step.error:.9g}"
-        + ("  (mean over rows and outputs, with the L2 term)"
-           if step.desired.size > 1 else "")
-    )  # fmt: skip
+    if step.cross_entropy:
+        lines.append(
+            "  E = -sum_j d_j log y_j = -("
+            + " + ".join(f"{a:.9g} log {b:.9g}" for a, b in zip(d, y))
+            + f") = {step.error:.9g}"
+            + ("  (mean over rows, with the L2 term)" if len(step.desired) > 1
+               else "")
+        )  # fmt: skip
+    else:
+        lines.append(
+            "  E = 1/2 (d - y)^2 = 1/2 ("
+            + ", ".join(f"{a:.9g} - {b:.9g}" for a, b in zip(d, y))
+            + f")^2 = {step.error:.9g}"
+            + ("  (mean over rows and outputs, with the L2 term)"
+               if step.desired.size > 1 else "")
+        )  # fmt: skip
     lines.append("Backward pass (chain rule, output layer first)")
     for index in range(len(step.layers), 0, -1):
         layer = step.layers[index - 1]
-        if index == len(step.layers):
+        if index == len(step.layers) and step.cross_entropy:
+            lines.append(
+                f"  output layer: delta = dE/ds = y - d (f'(s) cancels against "
+                f"the cross-entropy) = {_numbers(layer.delta[0])}"
+            )
+        elif index == len(step.layers):
             lines.append(
                 f"  output layer: delta = dE/ds = (y - d) * f'(s) = "
                 f"{_numbers(layer.delta[0])}"

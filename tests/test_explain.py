@@ -10,7 +10,9 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 import fastbp._explain
-from fastbp import BackpropRegressor, explain_step
+from sklearn.metrics import log_loss
+
+from fastbp import BackpropClassifier, BackpropRegressor, explain_step
 
 
 def lecture_neuron():
@@ -82,6 +84,35 @@ def test_update_is_fastbps_sgd_step(hidden, activation):
         assert_allclose(layer.W_new, W, rtol=1e-10, atol=1e-14)
         assert_allclose(layer.b_new, b, rtol=1e-10, atol=1e-14)
     assert step.delta_rule is None
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("hidden", [(), (4,)])
+def test_classifier_step_is_sgds_and_error_is_the_log_loss(n_classes, hidden):
+    """A classifier's step: softmax (or logistic) output, cross-entropy error
+    equal to scikit-learn's log_loss plus the L2 term, delta y - d, and the
+    weights of one sgd step of fastbp."""
+    rng = np.random.RandomState(1)
+    X, y = rng.normal(size=(15, 3)), np.arange(15) % n_classes
+    model = BackpropClassifier(
+        hidden, solver="sgd", momentum=0.0, alpha=0.01, learning_rate_init=0.1,
+        batch_size=15, shuffle=False, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(X, y, classes=np.arange(n_classes))
+    step = explain_step(model, X, y)
+    penalty = 0.5 * 0.01 * sum(np.sum(W**2) for W in model.coefs_) / len(X)
+    assert step.error == pytest.approx(
+        log_loss(y, model.predict_proba(X)) + penalty, rel=1e-12
+    )
+    assert_allclose(step.layers[-1].delta, step.predicted - step.desired)
+    model.partial_fit(X, y)
+    assert step.error == pytest.approx(model.loss_, rel=1e-12)
+    for layer, W, b in zip(step.layers, model.coefs_, model.intercepts_):
+        assert_allclose(layer.W_new, W, rtol=1e-10, atol=1e-14)
+        assert_allclose(layer.b_new, b, rtol=1e-10, atol=1e-14)
+    assert "y - d" in str(step) and step.delta_rule is None
 
 
 def test_docstring_example_runs():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+import fastbp._classifier
 import fastbp._explain
 import fastbp._out_of_core
 import fastbp._regressor
@@ -40,6 +41,11 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
     assert namespace["scores"].shape == (5,)
     assert namespace["loaded"].predict(namespace["houses"]).shape == (300,)
     assert namespace["streamed"].t_ == 10 * namespace["X_big"].shape[0]
+    assert namespace["classifier"].score(namespace["X_digits"] / 16,
+                                         namespace["labels"]) > 0.95
+    assert namespace["stream"].t_ == len(namespace["X_digits"])
+    assert set(namespace["churn"].predict(namespace["customers"])) <= {"left",
+                                                                        "stayed"}
     step = namespace["explain_step"](namespace["neuron"], [[0.1, 0.3]], [0.03])
     assert round(step.error, 9) == 0.356465271
 
@@ -47,6 +53,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "module",
     [
+        fastbp._classifier,
         fastbp._regressor,
         fastbp._explain,
         fastbp._out_of_core,

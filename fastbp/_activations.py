@@ -22,6 +22,7 @@ ValueError for a code it does not know.
 
 import numpy as np
 
+from ._exp import exp
 from ._jit import jit
 
 IDENTITY = 0
@@ -87,18 +88,29 @@ def add_bias_and_activate(Z, b, code):
             for j in range(m):
                 Z[i, j] = np.exp(Z[i, j] + b[j])
     elif code == SOFTMAX:
+        # Bias and the row's maximum subtracted row by row; then exp in
+        # float64 (see _exp) over the whole block as one contiguous vector,
+        # a loop that vectorises; the row's sum stays a sequential loop (no
+        # re-association). Z is C-contiguous (every workspace is).
         for i in range(n):
-            largest = Z[i, 0] + b[0]
+            row = Z[i]
+            largest = row[0] + b[0]
             for j in range(m):
-                Z[i, j] += b[j]
-                if Z[i, j] > largest:
-                    largest = Z[i, j]
+                row[j] += b[j]
+                if row[j] > largest:
+                    largest = row[j]
+            for j in range(m):
+                row[j] -= largest
+        flat = Z.reshape(n * m)
+        for k in range(n * m):
+            flat[k] = exp(np.float64(flat[k]))
+        for i in range(n):
+            row = Z[i]
             total = zero
             for j in range(m):
-                Z[i, j] = np.exp(Z[i, j] - largest)
-                total += Z[i, j]
+                total += row[j]
             for j in range(m):
-                Z[i, j] /= total
+                row[j] /= total
     elif code == IDENTITY:
         for i in range(n):
             for j in range(m):

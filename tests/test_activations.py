@@ -6,6 +6,7 @@ import pytest
 
 from fastbp._activations import (
     ACTIVATION_CODES,
+    OUTPUT_CODES,
     add_bias_and_activate,
     multiply_by_derivative,
 )
@@ -65,3 +66,28 @@ def test_relu_activate_hand_worked():
     Z = np.array([[-2.0, -0.0, 0.0, 3.0]])
     add_bias_and_activate(Z, np.array([0.0, 0.0, 0.0, -1.0]), ACTIVATION_CODES["relu"])
     np.testing.assert_array_equal(Z, [[0.0, 0.0, 0.0, 2.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_is_scikit_learns_and_stable(dtype):
+    """The softmax output equals scikit-learn's inplace_softmax of Z + b,
+    rows sum to 1, and logits of 1e4 (whose exp overflows) give no NaN."""
+    from sklearn.neural_network._base import inplace_softmax
+
+    rng = np.random.RandomState(0)
+    Z = (rng.normal(size=(40, 7)) * 5).astype(dtype)
+    Z[0] = [1e4, 0, -1e4, 3, 1e4 - 1, 2, 0]
+    b = rng.normal(size=7).astype(dtype)
+    expected = (Z + b).astype(dtype)
+    inplace_softmax(expected)
+    got = Z.copy()
+    add_bias_and_activate(got, b, OUTPUT_CODES["softmax"])
+    rtol = 1e-5 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-300)
+    np.testing.assert_allclose(got.sum(axis=1), 1, rtol=rtol)
+    assert np.isfinite(got).all()
+
+
+def test_softmax_has_no_elementwise_derivative():
+    with pytest.raises(ValueError, match="softmax"):
+        multiply_by_derivative(np.ones((2, 3)), np.ones((2, 3)), OUTPUT_CODES["softmax"])

@@ -15,7 +15,7 @@ import pytest
 
 from fastbp._activations import ACTIVATION_CODES, OUTPUT_CODES
 from fastbp._layout import parameter_offsets
-from fastbp._loss import LOSS_CODES, gradient_scale
+from fastbp._loss import BINARY_LOG_LOSS, LOG_LOSS, LOSS_CODES, gradient_scale
 from fastbp._network import FullBatch, loss_and_gradient
 
 ACTIVATIONS = sorted(ACTIVATION_CODES)
@@ -144,3 +144,47 @@ def test_every_loss_gradient_matches_finite_differences(loss, n_outputs, hidden)
     )
     penalty = 0.5 * 0.3 * sum(np.sum(W**2) for W in coefs) / w.sum()
     assert value == pytest.approx(naive.loss(loss, P, Y, w, 0.5) + penalty, rel=1e-10)
+
+
+@pytest.mark.parametrize("n_hidden_layers", [0, 1, 2])
+@pytest.mark.parametrize(
+    "out, loss, n_outputs",
+    [("softmax", LOG_LOSS, 4), ("logistic", BINARY_LOG_LOSS, 1),
+     ("logistic", BINARY_LOG_LOSS, 3)],
+)  # fmt: skip
+def test_classifier_gradient_matches_finite_differences(
+    n_hidden_layers, out, loss, n_outputs
+):
+    """The log loss with its softmax or logistic output: the gradient (output
+    error P - Y, no output derivative) is that of the reported loss."""
+    rng = np.random.RandomState(n_hidden_layers + n_outputs)
+    units = np.array([4, *[5, 3][:n_hidden_layers], n_outputs])
+    params = rng.uniform(-0.8, 0.8, parameter_offsets(units)[-1])
+    X = rng.normal(size=(13, 4))
+    if out == "softmax":
+        Y = np.eye(n_outputs)[rng.randint(0, n_outputs, 13)]
+    else:
+        Y = (rng.uniform(size=(13, n_outputs)) < 0.5).astype(float)
+    w = rng.uniform(0.2, 2.0, 13)
+    codes = np.array([ACTIVATION_CODES["tanh"]] * n_hidden_layers + [OUTPUT_CODES[out]])
+    network = (units, parameter_offsets(units), codes)
+    objective = FullBatch(
+        X, Y, w, network, 0.3, gradient_scale(loss, n_outputs), (loss, 1.0)
+    )
+    loss_value, grad = objective(params)
+
+    def numpy_loss(p):
+        coefs, intercepts = naive.unpack(p, units)
+        names = ["tanh"] * n_hidden_layers + ["identity"]
+        Z = naive.forward(coefs, intercepts, names, X)[-1]
+        if out == "softmax":
+            log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            per_sample = -(Y * log_p).sum(axis=1)
+        else:
+            per_sample = (np.logaddexp(0, -Z) * Y + np.logaddexp(0, Z) * (1 - Y)).sum(1)
+        penalty = 0.5 * 0.3 * sum(np.sum(W**2) for W in coefs) / w.sum()
+        return np.sum(w * per_sample) / w.sum() + penalty
+
+    assert loss_value == pytest.approx(numpy_loss(params), rel=1e-12)
+    numeric = central_difference(numpy_loss, params)
+    assert np.max(np.abs(grad - numeric)) <= 1e-7 * max(1.0, np.abs(numeric).max())

@@ -4,7 +4,19 @@ import naive
 import numpy as np
 import pytest
 
-from fastbp._loss import LOSS_CODES, SQUARED_ERROR, loss_delta, loss_value
+from sklearn.neural_network._base import LOSS_FUNCTIONS as SKLEARN_LOSSES
+
+from fastbp._activations import ACTIVATION_CODES, OUTPUT_CODES
+from fastbp._loss import (
+    BINARY_LOG_LOSS,
+    LOG_LOSS,
+    LOSS_CODES,
+    SQUARED_ERROR,
+    error_includes_derivative,
+    gradient_scale,
+    loss_delta,
+    loss_value,
+)
 
 DTYPES = [np.float32, np.float64]
 
@@ -76,3 +88,57 @@ def test_huber_is_quadratic_then_linear():
     Y = np.zeros((1, 2))
     value = loss_value(P, Y, np.ones(1), LOSS_CODES["huber"], 1.0)
     assert value == pytest.approx((0.125 + 2.5) / 2)
+
+
+def _probabilities(dtype, n_outputs, kind):
+    """Probabilities P and 0/1 targets Y: softmax rows or independent units."""
+    rng = np.random.default_rng(n_outputs + 10)
+    Z = 3 * rng.standard_normal((9, n_outputs))
+    if kind == "softmax":
+        P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+        Y = np.eye(n_outputs)[rng.integers(0, n_outputs, 9)]
+    else:
+        P = 1 / (1 + np.exp(-Z))
+        Y = (rng.uniform(size=Z.shape) < 0.5).astype(float)
+    P[0, 0] = 1.0  # clipped: the loss stays finite, as scikit-learn's
+    P[1, -1] = 0.0
+    return P.astype(dtype), Y.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "kind, code, n_outputs",
+    [("softmax", LOG_LOSS, 3), ("logistic", BINARY_LOG_LOSS, 1),
+     ("logistic", BINARY_LOG_LOSS, 4)],
+)  # fmt: skip
+def test_log_losses_are_scikit_learns(dtype, kind, code, n_outputs):
+    """The log losses, with sample weights and clipping, equal scikit-learn's
+    MLP log_loss / binary_log_loss; their error is w (P - Y)."""
+    P, Y = _probabilities(dtype, n_outputs, kind)
+    w = np.random.default_rng(0).uniform(0, 3, 9).astype(dtype)
+    reference = SKLEARN_LOSSES["log_loss" if code == LOG_LOSS else "binary_log_loss"]
+    expected = reference(Y.astype(bool), P, sample_weight=w)
+    assert np.isfinite(expected)
+    naive.assert_close(loss_value(P, Y, w, code, 1.0), expected, dtype)
+    delta = np.full_like(P, np.nan)
+    loss_delta(P, Y, w, delta, 1.0, code, 1.0)
+    naive.assert_close(delta, w[:, None] * (P - Y), dtype)
+
+
+def test_canonical_pairs_include_the_output_derivative():
+    """dLoss/dZ = P - Y exactly for the canonical (loss, output) pairs."""
+    canonical = {
+        (SQUARED_ERROR, ACTIVATION_CODES["identity"]),
+        (LOSS_CODES["poisson"], OUTPUT_CODES["exp"]),
+        (BINARY_LOG_LOSS, OUTPUT_CODES["logistic"]),
+        (LOG_LOSS, OUTPUT_CODES["softmax"]),
+    }
+    for loss in [*LOSS_CODES.values(), BINARY_LOG_LOSS, LOG_LOSS]:
+        for out in OUTPUT_CODES.values():
+            assert error_includes_derivative(loss, out) == ((loss, out) in canonical)
+
+
+def test_log_losses_are_summed_over_outputs():
+    """Their gradient scale is 1 (scikit-learn's), the squared error's 1/m."""
+    assert gradient_scale(LOG_LOSS, 5) == gradient_scale(BINARY_LOG_LOSS, 5) == 1.0
+    assert gradient_scale(SQUARED_ERROR, 4) == 0.25

@@ -1,0 +1,81 @@
+"""An exponential that the compiler vectorises, for the softmax.
+
+``np.exp`` in a Numba loop is a call into the C library, one element at a
+time: measured, the softmax of a 200 x 10 batch took 12 us, 6 ns per
+element, 25 times the identity output's pass. :func:`exp` is plain
+arithmetic, which LLVM turns into SIMD code without any fastmath flag:
+
+    exp(x) = 2**k * exp(r),  k = rint(x / ln 2),  r = x - k ln 2,
+
+with ``k ln 2`` subtracted in two parts (Cody and Waite: ``ln 2``'s high part
+has trailing zero bits, so ``k * LN2_HI`` is exact), ``|r| <= ln(2) / 2``,
+``exp(r)`` by its Taylor polynomial of degree 13 (truncation error below
+4e-18, relative), and ``2**k`` built from its bits in two factors, so that
+results that are subnormal numbers round once, as the C library's. Its
+error against ``np.exp`` is within two units in the last place (tested).
+Overflow gives inf, underflow 0, NaN stays NaN.
+"""
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+from ._jit import jit
+
+__all__ = ["exp"]
+
+LOG2_E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01  # ln 2 with 11 trailing zero bits
+LN2_LO = 1.90821492927058770002e-10  # ln 2 - LN2_HI
+# exp overflows above 709.78 and is below half the smallest subnormal
+# number under -745.14: inputs are clamped into a range just wider.
+X_MAX = 710.0
+X_MIN = -746.0
+# 1 / n! for n = 0 .. 13, the Taylor coefficients of exp.
+C = tuple(1.0 / float(np.prod(np.arange(1, n + 1))) for n in range(14))
+
+
+@intrinsic
+def _bits_as_float64(typingctx, bits):
+    """The float64 whose bit pattern is the int64 ``bits``."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@jit(inline="always")
+def _power_of_two(k):
+    """``2.0 ** k`` for an integer ``-1022 <= k <= 1023``."""
+    return _bits_as_float64(numba.int64(k + 1023) << 52)
+
+
+@jit(inline="always")
+def exp(x):
+    """``e ** x`` for a float64 ``x`` (see the module docstring)."""
+    x = X_MIN if x < X_MIN else x  # NaN passes both comparisons
+    x = X_MAX if x > X_MAX else x
+    k = np.rint(x * LOG2_E)
+    k = k if k == k else 0.0  # NaN: any k, the result stays NaN
+    r = (x - k * LN2_HI) - k * LN2_LO
+    p = C[13]
+    p = p * r + C[12]
+    p = p * r + C[11]
+    p = p * r + C[10]
+    p = p * r + C[9]
+    p = p * r + C[8]
+    p = p * r + C[7]
+    p = p * r + C[6]
+    p = p * r + C[5]
+    p = p * r + C[4]
+    p = p * r + C[3]
+    p = p * r + C[2]
+    p = p * r + C[1]
+    p = p * r + C[0]
+    half = np.floor(k * 0.5)
+    return p * _power_of_two(half) * _power_of_two(k - half)

@@ -315,27 +315,50 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
     def _encode_targets(self, y, dtype, reset, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind in ("binary", "multiclass"):
+            try:
+                labels, index = np.unique(y, return_inverse=True)
+            except TypeError:  # labels that do not sort (e.g. str and int)
+                labels = None
+            if labels is not None:
+                return self._encode_labels(labels, index, dtype, incremental)
+        check_classification_targets(y)  # refuses continuous targets
+        self._set_classes(y, unique_labels(y), incremental)
+        Y = self._label_binarizer.transform(y)
+        return np.ascontiguousarray(Y, dtype=dtype)
+
+    def _encode_labels(self, labels, index, dtype, incremental):
+        """One label per sample, ``y == labels[index]``, as LabelBinarizer
+        encodes them, with one sort of y (its ``np.unique``) in all."""
+        self._set_classes(labels, labels, incremental)
+        if len(labels) != len(self.classes_) or (labels != self.classes_).any():
+            index = np.searchsorted(self.classes_, labels)[index]
+        if self._label_binarizer.y_type_ == "multiclass":
+            Y = np.zeros((len(index), len(self.classes_)), dtype=dtype)
+            Y[np.arange(len(index)), index] = 1
+            return Y
+        # Two classes: one column, 1 for the second; one class: zeros.
+        return np.ascontiguousarray((index == 1)[:, None], dtype=dtype)
+
+    def _set_classes(self, y, labels, incremental):
+        """Set classes_ from y (a fit), or check y's labels against them."""
         if incremental:
-            self._check_known_labels(y)
+            self._check_known_labels(y, labels)
         elif not hasattr(self, "classes_") or not self.warm_start:
             binarizer = LabelBinarizer()
             binarizer.fit(y)
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
-        else:
-            classes = unique_labels(y)
-            if set(classes) != set(self.classes_):
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes as "
-                    f"in the previous call to fit. Previously got {self.classes_}, "
-                    f"`y` has {classes}. Fit with warm_start=False to start anew."
-                )
-        Y = self._label_binarizer.transform(y)
-        return np.ascontiguousarray(Y, dtype=dtype)
+        elif set(labels) != set(self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as "
+                f"in the previous call to fit. Previously got {self.classes_}, "
+                f"`y` has {labels}. Fit with warm_start=False to start anew."
+            )
 
-    def _check_known_labels(self, y):
+    def _check_known_labels(self, y, labels):
         binarizer = self._label_binarizer
-        if _is_multilabel(y):
+        if y.ndim == 2:
             if binarizer.y_type_ != "multilabel-indicator" or y.shape[1] != len(
                 self.classes_
             ):
@@ -344,7 +367,12 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
                     f"the model was trained for classes {self.classes_.tolist()}."
                 )
             return
-        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        if binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                "y has one label per sample, but the model was trained on a "
+                "multilabel indicator matrix; pass one."
+            )
+        unknown = np.setdiff1d(labels, self.classes_)
         if unknown.size:
             raise ValueError(
                 f"y has labels not in classes_ ({self.classes_.tolist()}): "

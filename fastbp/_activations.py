@@ -22,8 +22,9 @@ ValueError for a code it does not know.
 
 import numpy as np
 
-from ._exp import exp
+from ._exp import exp, exp32
 from ._jit import jit
+from ._pairwise import pairwise_sum
 
 IDENTITY = 0
 LOGISTIC = 1
@@ -88,10 +89,11 @@ def add_bias_and_activate(Z, b, code):
             for j in range(m):
                 Z[i, j] = np.exp(Z[i, j] + b[j])
     elif code == SOFTMAX:
-        # Bias and the row's maximum subtracted row by row; then exp in
-        # float64 (see _exp) over the whole block as one contiguous vector,
-        # a loop that vectorises; the row's sum stays a sequential loop (no
-        # re-association). Z is C-contiguous (every workspace is).
+        # Bias and the row's maximum subtracted row by row; then exp (see
+        # _exp: float32 in float32) over the whole block as one contiguous
+        # vector, a loop that vectorises; each row divided by its sum, taken
+        # in NumPy's order (see _pairwise). Z is C-contiguous (every
+        # workspace is).
         for i in range(n):
             row = Z[i]
             largest = row[0] + b[0]
@@ -102,15 +104,16 @@ def add_bias_and_activate(Z, b, code):
             for j in range(m):
                 row[j] -= largest
         flat = Z.reshape(n * m)
-        for k in range(n * m):
-            flat[k] = exp(np.float64(flat[k]))
+        if Z.itemsize == 4:
+            for k in range(n * m):
+                flat[k] = exp32(np.float32(flat[k]))
+        else:
+            for k in range(n * m):
+                flat[k] = exp(np.float64(flat[k]))
         for i in range(n):
-            row = Z[i]
-            total = zero
+            total = pairwise_sum(flat, i * m, m)
             for j in range(m):
-                total += row[j]
-            for j in range(m):
-                row[j] /= total
+                flat[i * m + j] /= total
     elif code == IDENTITY:
         for i in range(n):
             for j in range(m):

@@ -83,10 +83,12 @@ def error_includes_derivative(loss_code, out_code):
 
 @jit
 def _clipped_probability(P, i, j):
-    """``P[i, j]`` clipped to ``[eps, 1 - eps]`` in P's dtype, as scikit-learn."""
+    """``P[i, j]`` clipped to ``[eps, 1 - eps]`` in P's dtype, as scikit-learn,
+    then as a float64 (whose log is faster than float32's in Numba and at
+    least as accurate)."""
     real = P.dtype.type
     eps = real(1.1920928955078125e-07 if P.itemsize == 4 else 2.220446049250313e-16)
-    return min(max(P[i, j], eps), real(1.0) - eps)
+    return np.float64(min(max(P[i, j], eps), real(1.0) - eps))
 
 
 @jit
@@ -118,7 +120,7 @@ def loss_value(P, Y, w, code, huber_delta):
                 if y != 0.0:
                     row -= y * np.log(p)
                 if y != 1.0:
-                    row -= (1.0 - y) * np.log(P.dtype.type(1.0) - p)
+                    row -= (1.0 - y) * np.log(1.0 - p)
             elif code == LOG_LOSS:
                 y = Y[i, j]
                 if y != 0.0:

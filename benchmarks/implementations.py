@@ -1,10 +1,13 @@
 """The implementations the benchmarks compare, behind one small interface.
 
-Each trainer is built for one problem (data, hidden layers) and offers
+Each trainer is built for one problem (data, hidden layers, task) and offers
 ``compile()``, which runs once before timing (JIT compilation, caches), and
 ``train(epochs)``, which runs that many epochs of mini-batch Adam with the
 workload's settings (batch 200, learning rate 1e-3, relu, shuffled batches).
-PyTorch and JAX are optional: :func:`missing_reason` says why one cannot run.
+The task is "regression" (identity outputs, one per column of y, squared
+error) or "classification" (y holds labels 0..k-1: a softmax over k outputs
+and the log loss, as MLPClassifier for k > 2). PyTorch and JAX are optional:
+:func:`missing_reason` says why one cannot run.
 """
 
 import importlib.util
@@ -17,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .workload import ALPHA, BATCH_SIZE, LEARNING_RATE
 
 IMPLEMENTATIONS = ("fastbp", "scikit-learn", "pytorch", "jax")
+TASKS = ("regression", "classification")
 _MODULES = {"pytorch": "torch", "jax": "jax"}
 
 
@@ -32,15 +36,24 @@ def available_implementations():
     return [name for name in IMPLEMENTATIONS if missing_reason(name) is None]
 
 
-def make_trainer(name, X, y, hidden):
+def make_trainer(name, X, y, hidden, task="regression"):
     """A trainer of ``name`` for (X, y) and hidden layer widths ``hidden``."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     factory = {
         "fastbp": _EstimatorTrainer.fastbp,
         "scikit-learn": _EstimatorTrainer.scikit_learn,
         "pytorch": _TorchTrainer,
         "jax": _JaxTrainer,
     }[name]
-    return factory(X, y, tuple(hidden))
+    return factory(X, y, tuple(hidden), task)
+
+
+def _n_outputs(y, task):
+    """Output units: one per class, or one per column of a regression y."""
+    if task == "classification":
+        return int(np.max(y)) + 1
+    return 1 if np.ndim(y) == 1 else y.shape[1]
 
 
 class _EstimatorTrainer:
@@ -61,16 +74,21 @@ class _EstimatorTrainer:
         )
 
     @classmethod
-    def fastbp(cls, X, y, hidden):
-        from fastbp import BackpropRegressor
+    def fastbp(cls, X, y, hidden, task="regression"):
+        from fastbp import BackpropClassifier, BackpropRegressor
 
-        return cls(BackpropRegressor, X, y, hidden)
+        estimator = {
+            "regression": BackpropRegressor,
+            "classification": BackpropClassifier,
+        }[task]
+        return cls(estimator, X, y, hidden)
 
     @classmethod
-    def scikit_learn(cls, X, y, hidden):
-        from sklearn.neural_network import MLPRegressor
+    def scikit_learn(cls, X, y, hidden, task="regression"):
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-        return cls(MLPRegressor, X, y, hidden)
+        estimator = {"regression": MLPRegressor, "classification": MLPClassifier}[task]
+        return cls(estimator, X, y, hidden)
 
     def compile(self):
         self._fit(self.X[: 2 * BATCH_SIZE], self.y[: 2 * BATCH_SIZE], 1)
@@ -88,7 +106,7 @@ class _EstimatorTrainer:
 class _TorchTrainer:
     """An ordinary PyTorch loop: torch.nn layers, torch.optim.Adam."""
 
-    def __init__(self, X, y, hidden):
+    def __init__(self, X, y, hidden, task="regression"):
         import torch
 
         torch.set_num_threads(os.cpu_count())
@@ -99,13 +117,19 @@ class _TorchTrainer:
         for width in hidden:
             layers += [torch.nn.Linear(fan_in, width), torch.nn.ReLU()]
             fan_in = width
-        layers.append(torch.nn.Linear(fan_in, 1))
+        layers.append(torch.nn.Linear(fan_in, _n_outputs(y, task)))
         self.model = torch.nn.Sequential(*layers).to(dtype)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=LEARNING_RATE, betas=(0.9, 0.999), eps=1e-8
         )
         self.X = torch.from_numpy(np.ascontiguousarray(X))
-        self.y = torch.from_numpy(np.ascontiguousarray(y)).reshape(-1, 1)
+        if task == "classification":
+            # log-softmax and the negative log-likelihood of the labels, fused
+            self.loss = torch.nn.CrossEntropyLoss()
+            self.y = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+        else:
+            self.loss = lambda P, Y: 0.5 * ((P - Y) ** 2).mean()
+            self.y = torch.from_numpy(np.ascontiguousarray(y)).reshape(X.shape[0], -1)
         self.generator = torch.Generator().manual_seed(0)
 
     def compile(self):
@@ -120,7 +144,7 @@ class _TorchTrainer:
                 rows = order[start : start + BATCH_SIZE]
                 X_batch, y_batch = self.X[rows], self.y[rows]
                 self.optimizer.zero_grad(set_to_none=True)
-                loss = 0.5 * ((self.model(X_batch) - y_batch) ** 2).mean()
+                loss = self.loss(self.model(X_batch), y_batch)
                 loss.backward()
                 self.optimizer.step()
 
@@ -128,7 +152,7 @@ class _TorchTrainer:
 class _JaxTrainer:
     """A whole epoch under one jax.jit: lax.scan over the mini-batches."""
 
-    def __init__(self, X, y, hidden):
+    def __init__(self, X, y, hidden, task="regression"):
         import jax
 
         jax.config.update("jax_enable_x64", True)
@@ -136,7 +160,7 @@ class _JaxTrainer:
 
         self.jax = jax
         rng = np.random.RandomState(0)
-        units = [X.shape[1], *hidden, 1]
+        units = [X.shape[1], *hidden, _n_outputs(y, task)]
         params = []
         for fan_in, fan_out in zip(units[:-1], units[1:]):
             bound = np.sqrt(6.0 / (fan_in + fan_out))
@@ -146,11 +170,15 @@ class _JaxTrainer:
         m = jax.tree_util.tree_map(jnp.zeros_like, params)
         v = jax.tree_util.tree_map(jnp.zeros_like, params)
         self.state = (params, m, v, jnp.zeros((), X.dtype))
-        self.X, self.y = jnp.asarray(X), jnp.asarray(y).reshape(-1, 1)
+        self.X = jnp.asarray(X)
+        if task == "classification":
+            self.y = jnp.asarray(y, dtype=jnp.int32)
+        else:
+            self.y = jnp.asarray(y).reshape(X.shape[0], -1)
         # The permutation is drawn by NumPy: jax.random.permutation sorts,
         # which would cost the JAX peer more than its training on small nets.
         self.random_state = np.random.RandomState(0)
-        self.epoch = jax.jit(_jax_epoch_function(jax, jnp), donate_argnums=0)
+        self.epoch = jax.jit(_jax_epoch_function(jax, jnp, task), donate_argnums=0)
 
     def compile(self):
         self.train(1)
@@ -162,9 +190,17 @@ class _JaxTrainer:
         loss.block_until_ready()
 
 
-def _jax_epoch_function(jax, jnp):
-    """One epoch of Adam on an MLP (relu hidden layers, identity output)."""
+def _jax_epoch_function(jax, jnp, task="regression"):
+    """One epoch of Adam on an MLP: relu hidden layers, then identity outputs
+    and the squared error, or a softmax and the log loss of labels y."""
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-8
+
+    def data_term(Z, y):
+        if task == "classification":
+            # -log softmax(Z)[y] per sample, from the stable log-softmax
+            log_p = jax.nn.log_softmax(Z)
+            return -jnp.mean(jnp.take_along_axis(log_p, y[:, None], axis=1))
+        return 0.5 * jnp.mean((Z - y) ** 2)
 
     def loss_fn(params, X, y):
         A = X
@@ -172,8 +208,7 @@ def _jax_epoch_function(jax, jnp):
             A = jax.nn.relu(A @ W + b)
         W, b = params[-1]
         penalty = sum(jnp.sum(W**2) for W, _ in params)
-        error = A @ W + b - y
-        return 0.5 * jnp.mean(error**2) + 0.5 * ALPHA * penalty / X.shape[0]
+        return data_term(A @ W + b, y) + 0.5 * ALPHA * penalty / X.shape[0]
 
     value_and_grad = jax.value_and_grad(loss_fn)
 
@@ -197,7 +232,7 @@ def _jax_epoch_function(jax, jnp):
         n_full = n // BATCH_SIZE * BATCH_SIZE
         batches = (
             X[:n_full].reshape(-1, BATCH_SIZE, n_features),
-            y[:n_full].reshape(-1, BATCH_SIZE, 1),
+            y[:n_full].reshape(-1, BATCH_SIZE, *y.shape[1:]),
         )
         state, losses = jax.lax.scan(step, state, batches)
         total = jnp.sum(losses) * BATCH_SIZE

@@ -10,6 +10,12 @@ error; the optimizer's update. It compares their sum with a whole epoch
 measured by ``run_epoch`` itself, divided by the number of batches: the
 difference is what calls and cache misses between the steps cost.
 
+``--classes K`` profiles BackpropClassifier on the workload's K-class labels
+(softmax output and log loss: the softmax is in the output layer's forward
+step, the log loss in "loss and output error"); ``--outputs K`` the regressor
+with K identity outputs on the same labels' one-hot targets, the network to
+compare it with.
+
 Each step is repeated inside one compiled loop, so that no Python call is
 timed, with the BLAS threads that training uses (see ``fastbp._threads``).
 """
@@ -21,7 +27,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from fastbp import BackpropRegressor
+from fastbp import BackpropClassifier, BackpropRegressor
 from fastbp._activations import add_bias_and_activate, multiply_by_derivative
 from fastbp._dense import dense_backward, dense_forward, dense_gradient
 from fastbp._jit import jit
@@ -32,7 +38,15 @@ from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters, optimize
 from fastbp._threads import blas_threads_for
 
 from .machine import machine_info
-from .workload import ALPHA, BATCH_SIZE, LEARNING_RATE, N_FEATURES, make_data
+from .workload import (
+    ALPHA,
+    BATCH_SIZE,
+    LEARNING_RATE,
+    N_FEATURES,
+    make_classification_data,
+    make_data,
+    one_hot,
+)
 
 DEFAULT_SIZES = ((16,), (64,), (64,) * 4, (256,) * 2, (256,) * 8, (1024,))
 # Each step is repeated until about this much time has passed.
@@ -110,12 +124,29 @@ def _microseconds(function, *args):
     return float(np.median(times)) * 1e6
 
 
-class _Batch:
-    """A network fitted for one epoch, with run_epoch's workspaces filled."""
+def _problem(dtype, classes, outputs):
+    """(estimator class, X, y, encoded targets Y) of the profiled network."""
+    if classes is not None:
+        X, labels = make_classification_data(dtype, n_classes=classes)
+        return BackpropClassifier, X, labels, one_hot(labels, classes, dtype)
+    if outputs > 1:
+        X, labels = make_classification_data(dtype, n_classes=outputs)
+        Y = one_hot(labels, outputs, dtype)
+        return BackpropRegressor, X, Y, Y
+    X, y = make_data(dtype)
+    return BackpropRegressor, X, y, y.reshape(-1, 1)
 
-    def __init__(self, hidden, dtype):
-        X, y = make_data(dtype)
-        self.model = BackpropRegressor(
+
+class _Batch:
+    """A network fitted for one epoch, with run_epoch's workspaces filled.
+
+    ``classes``: a classifier of that many classes; else a regressor with
+    ``outputs`` outputs (see :func:`_problem`).
+    """
+
+    def __init__(self, hidden, dtype, classes=None, outputs=1):
+        estimator, X, y, Y = _problem(dtype, classes, outputs)
+        self.model = estimator(
             hidden, batch_size=BATCH_SIZE, learning_rate_init=LEARNING_RATE,
             alpha=ALPHA, max_iter=1, random_state=0,
         )  # fmt: skip
@@ -126,7 +157,7 @@ class _Batch:
         self.network = m._network
         self.units, self.offsets, self.codes = self.network
         self.params, self.dtype = m._params, X.dtype
-        self.X, self.Y = X, np.ascontiguousarray(y.reshape(-1, 1))
+        self.X, self.Y = X, np.ascontiguousarray(Y)
         self.w = np.ones(X.shape[0], X.dtype)
         self.data = (self.X, self.Y, self.w)
         self.order = np.random.RandomState(0).permutation(X.shape[0])
@@ -172,10 +203,15 @@ class _Batch:
         return _microseconds(lambda reps: epoch(reps)) / n_batches
 
 
-def profile(hidden, dtype):
+def profile(hidden, dtype, classes=None, outputs=1):
     """Rows (step, microseconds per batch, of which BLAS) for one network,
-    and run_epoch's time per batch."""
-    batch = _Batch(hidden, dtype)
+    and run_epoch's time per batch.
+
+    ``classes``: profile BackpropClassifier with that many classes (softmax
+    output for more than two, log loss); else BackpropRegressor with
+    ``outputs`` identity outputs.
+    """
+    batch = _Batch(hidden, dtype, classes, outputs)
     rows = []
 
     def step(name, function, args, product_args=None):
@@ -213,12 +249,13 @@ def profile(hidden, dtype):
     return rows, measured
 
 
-def format_profile(hidden, dtype, rows, measured):
+def format_profile(hidden, dtype, rows, measured, what="regressor"):
     """A Markdown table of one network's profile."""
     total = sum(row[1] for row in rows)
     blas = sum(row[2] for row in rows)
     lines = [
-        f"### {dtype}, hidden {hidden} (input {N_FEATURES}, batch {BATCH_SIZE})",
+        f"### {what}, {dtype}, hidden {hidden} (input {N_FEATURES}, "
+        f"batch {BATCH_SIZE})",
         "",
         "| step | us per batch | of which BLAS | share |",
         "|---|---|---|---|",
@@ -239,7 +276,16 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, nargs="+", help="hidden layer widths")
     parser.add_argument("--dtype", choices=["float64", "float32", "both"],
                         default="both")  # fmt: skip
+    task = parser.add_mutually_exclusive_group()
+    task.add_argument("--classes", type=int, default=None,
+                      help="profile the classifier with this many classes")  # fmt: skip
+    task.add_argument("--outputs", type=int, default=1,
+                      help="regressor outputs, on one-hot targets")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.classes is not None:
+        what = f"classifier, {args.classes} classes"
+    else:
+        what = f"regressor, {args.outputs} output{'s' if args.outputs > 1 else ''}"
     sizes = [tuple(args.hidden)] if args.hidden else DEFAULT_SIZES
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     info = machine_info()
@@ -248,8 +294,9 @@ def main(argv=None):
           f"numpy {versions['numpy']}, numba {versions['numba']}\n")  # fmt: skip
     for dtype in dtypes:
         for hidden in sizes:
-            rows, measured = profile(hidden, dtype)
-            print(format_profile(hidden, dtype, rows, measured), flush=True)
+            rows, measured = profile(hidden, dtype, args.classes, args.outputs)
+            table = format_profile(hidden, dtype, rows, measured, what)
+            print(table, flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Run from the repository root. In one run it measures the machine's GEMM peak,
 times one training epoch of every implementation over the grid of widths and
 depths (medians of interleaved rounds, so that drift hits all implementations
-alike), times prediction and cold start, and writes ``DIR/report.md``,
+alike), for regression and for 10-class classification (softmax, log loss),
+weighs fastbp's softmax and log loss against the same network with identity
+outputs, times prediction and cold start, and writes ``DIR/report.md``,
 ``DIR/report.json`` and ``DIR/depth_scaling.png`` (when matplotlib is
 installed).
 """
@@ -37,29 +39,41 @@ from .memory import fit_memory
 from .workload import (
     BATCH_SIZE,
     DTYPES,
+    N_CLASSES,
     N_FEATURES,
     N_SAMPLES,
+    SOFTMAX_OVERHEAD_SIZES,
+    classification_grid,
     flops_per_epoch,
     grid,
+    make_classification_data,
     make_data,
+    one_hot,
 )
 
 # Each timed measurement trains for at least this long (several epochs for
 # small networks), so that timer resolution and noise stay small.
 MIN_MEASURE_SECONDS = 0.05
 MAX_EPOCHS_PER_MEASURE = 50
+# What the softmax output and the log loss may add to an epoch of fastbp,
+# against the same network with identity outputs and the squared error.
+SOFTMAX_OVERHEAD_TARGET = 1.10
+# A ratio judged against a target gets at least this many rounds (fastbp's
+# epochs at width 64 take milliseconds, so they cost about a second a size).
+SOFTMAX_OVERHEAD_MIN_ROUNDS = 9
 
 
 def progress(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def time_size(width, depth, X, y, names, rounds):
-    """Seconds per epoch of each implementation, one value per round."""
-    trainers = {}
-    for name in names:
-        trainers[name] = make_trainer(name, X, y, (width,) * depth)
-        trainers[name].compile()
+def time_trainers(trainers, rounds, same_epochs=False):
+    """Seconds per epoch of each trainer of ``{name: trainer}``, one value
+    per round: compiled first, then calibrated (epochs per measure, the same
+    for all with ``same_epochs``), then timed in rounds whose order rotates."""
+    names = list(trainers)
+    for trainer in trainers.values():
+        trainer.compile()
     epochs = {}
     for name, trainer in trainers.items():  # calibrate: epochs per measure
         start = time.perf_counter()
@@ -71,6 +85,8 @@ def time_size(width, depth, X, y, names, rounds):
                 max(1, math.ceil(MIN_MEASURE_SECONDS / estimate)),
             )
         )
+    if same_epochs:
+        epochs = dict.fromkeys(names, max(epochs.values()))
     seconds = {name: [] for name in names}
     for round_ in range(rounds):
         shift = round_ % len(names)  # rotate the order from round to round
@@ -81,17 +97,34 @@ def time_size(width, depth, X, y, names, rounds):
     return seconds, epochs
 
 
-def measure_grid(sizes, rounds, names, peaks, n_samples=N_SAMPLES):
-    """Time every (dtype, width, depth) of ``sizes``; one row per size."""
-    data = {dtype: make_data(dtype, n_samples) for dtype in {s[0] for s in sizes}}
+def time_size(width, depth, X, y, names, rounds, task="regression"):
+    """Seconds per epoch of each implementation, one value per round."""
+    trainers = {
+        name: make_trainer(name, X, y, (width,) * depth, task) for name in names
+    }
+    return time_trainers(trainers, rounds)
+
+
+def measure_grid(sizes, rounds, names, peaks, n_samples=N_SAMPLES, task="regression"):
+    """Time every (dtype, width, depth) of ``sizes``; one row per size.
+
+    ``task`` "regression" trains on :func:`workload.make_data` (one output),
+    "classification" on :func:`workload.make_classification_data`
+    (``N_CLASSES`` softmax outputs).
+    """
+    make = make_classification_data if task == "classification" else make_data
+    n_outputs = N_CLASSES if task == "classification" else 1
+    data = {dtype: make(dtype, n_samples) for dtype in {s[0] for s in sizes}}
     rows = []
     for index, (dtype, width, depth) in enumerate(sizes, start=1):
-        seconds, epochs = time_size(width, depth, *data[dtype], names, rounds)
-        flops = flops_per_epoch(width, depth, n_samples)
+        seconds, epochs = time_size(width, depth, *data[dtype], names, rounds, task)
+        flops = flops_per_epoch(width, depth, n_samples, n_outputs)
         row = {
+            "task": task,
             "dtype": dtype,
             "width": width,
             "depth": depth,
+            "n_outputs": n_outputs,
             "flops_per_epoch": flops,
             "gemm_limit_seconds": flops / (peaks[dtype] * 1e9),
             "implementations": {},
@@ -112,7 +145,53 @@ def measure_grid(sizes, rounds, names, peaks, n_samples=N_SAMPLES):
             for name in names
         )
         progress(
-            f"[{index}/{len(sizes)}] {dtype} width {width} x {depth}: {summary} s/epoch"
+            f"[{index}/{len(sizes)}] {task}, {dtype} width {width} x {depth}: "
+            f"{summary} s/epoch"
+        )
+    return rows
+
+
+def measure_softmax_overhead(sizes, rounds, n_samples=N_SAMPLES, n_classes=N_CLASSES):
+    """What the softmax and the log loss add to fastbp's epoch.
+
+    For each (dtype, width, depth) of ``sizes``: BackpropClassifier on
+    ``n_classes`` labels (softmax output, log loss) against BackpropRegressor
+    on their one-hot targets (``n_classes`` identity outputs, squared error):
+    the same network, data size, batches and epochs per measure, timed in
+    interleaved rounds. ``ratio`` is the classifier's median seconds per
+    epoch over the regressor's.
+    """
+    rows = []
+    for dtype, width, depth in sizes:
+        X, labels = make_classification_data(dtype, n_samples, n_classes=n_classes)
+        hidden = (width,) * depth
+        trainers = {
+            "classifier": make_trainer("fastbp", X, labels, hidden, "classification"),
+            "regressor": make_trainer(
+                "fastbp", X, one_hot(labels, n_classes, dtype), hidden
+            ),
+        }
+        seconds, epochs = time_trainers(trainers, rounds, same_epochs=True)
+        classifier = float(np.median(seconds["classifier"]))
+        regressor = float(np.median(seconds["regressor"]))
+        rows.append(
+            {
+                "dtype": dtype,
+                "width": width,
+                "depth": depth,
+                "n_classes": n_classes,
+                "classifier_seconds_per_epoch": classifier,
+                "regressor_seconds_per_epoch": regressor,
+                "ratio": classifier / regressor,
+                "classifier_rounds": seconds["classifier"],
+                "regressor_rounds": seconds["regressor"],
+                "epochs_per_measure": epochs["classifier"],
+            }
+        )
+        progress(
+            f"softmax overhead, {dtype} width {width} x {depth}, {n_classes} "
+            f"classes: classifier {classifier:.4g}, regressor {regressor:.4g} "
+            f"s/epoch, ratio {classifier / regressor:.3f}"
         )
     return rows
 
@@ -169,40 +248,24 @@ def _fmt(seconds):
     return f"{seconds:.3g}"
 
 
-def write_markdown(path, report):
-    names = report["implementations"]
+def _epoch_tables(rows, names, title):
+    """Markdown lines: one table of seconds per epoch per dtype of ``rows``."""
     peers = [n for n in names if n != "fastbp"]
-    machine = report["machine"]
-    lines = [
-        "# fastbp benchmark report",
-        "",
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, "
-        f"Python {machine['python']}; "
-        + ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v),
-        "",
-        f"Workload: n = {N_SAMPLES} x {N_FEATURES}, batch {BATCH_SIZE}, adam, "
-        "relu hidden layers, one output. Seconds per epoch are medians of "
-        f"{report['rounds']} interleaved rounds.",
-        "",
-        "GEMM peak measured in this run (numpy matmul): "
-        + ", ".join(f"{d} {p:.1f} GFLOP/s" for d, p in report["gemm_peak"].items()),
-        "",
-    ]
-    for name in IMPLEMENTATIONS:
-        if name not in names:
-            lines.append(f"Not measured: {name} ({report['skipped'][name]}).")
+    lines = []
     for dtype in DTYPES:
-        rows = [r for r in report["grid"] if r["dtype"] == dtype]
+        dtype_rows = [r for r in rows if r["dtype"] == dtype]
+        if not dtype_rows:
+            continue
         header = (
             ["width", "hidden layers"]
             + [f"{n} s/epoch" for n in names]
             + [f"speed-up vs {p}" for p in peers]
             + ["fastbp GFLOP/s", "% of peak", "GEMM limit s"]
         )
-        lines += ["", f"## Seconds per epoch, {dtype}", ""]
+        lines += ["", f"## {title}, {dtype}", ""]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
-        for r in rows:
+        for r in dtype_rows:
             impl = r["implementations"]
             fast = impl["fastbp"]["seconds_per_epoch"]
             cells = [str(r["width"]), str(r["depth"])]
@@ -214,6 +277,61 @@ def write_markdown(path, report):
                 _fmt(r["gemm_limit_seconds"]),
             ]
             lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _softmax_overhead_table(rows):
+    """Markdown lines: the classifier's epoch against the regressor's."""
+    lines = [
+        "",
+        "## What the softmax and the log loss add to an epoch (fastbp)",
+        "",
+        f"BackpropClassifier ({N_CLASSES} classes: softmax output, log loss) "
+        f"against BackpropRegressor with {N_CLASSES} identity outputs (squared "
+        "error on the one-hot targets): the same network, data, batches and "
+        "epochs (each measure a fit, label encoding included, as for every "
+        f"implementation above); medians of {len(rows[0]['classifier_rounds'])} "
+        f"interleaved rounds. Target: ratio <= {SOFTMAX_OVERHEAD_TARGET:.2f}.",
+        "",
+        "| dtype | width | hidden layers | classifier s/epoch | "
+        "regressor s/epoch | ratio | within target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        within = "yes" if r["ratio"] <= SOFTMAX_OVERHEAD_TARGET else "**no**"
+        lines.append(
+            f"| {r['dtype']} | {r['width']} | {r['depth']} | "
+            f"{_fmt(r['classifier_seconds_per_epoch'])} | "
+            f"{_fmt(r['regressor_seconds_per_epoch'])} | {r['ratio']:.3f} | "
+            f"{within} |"
+        )
+    return lines
+
+
+def write_markdown(path, report):
+    names = report["implementations"]
+    machine = report["machine"]
+    lines = [
+        "# fastbp benchmark report",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, "
+        f"Python {machine['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v),
+        "",
+        f"Workload: n = {N_SAMPLES} x {N_FEATURES}, batch {BATCH_SIZE}, adam, "
+        "relu hidden layers. Regression: one output, squared error. "
+        f"Classification: {N_CLASSES} classes (the regression target cut at "
+        "its deciles), softmax output, log loss (cross-entropy). Seconds per "
+        f"epoch are medians of {report['rounds']} interleaved rounds.",
+        "",
+        "GEMM peak measured in this run (numpy matmul): "
+        + ", ".join(f"{d} {p:.1f} GFLOP/s" for d, p in report["gemm_peak"].items()),
+        "",
+    ]
+    for name in IMPLEMENTATIONS:
+        if name not in names:
+            lines.append(f"Not measured: {name} ({report['skipped'][name]}).")
+    lines += _epoch_tables(report["grid"], names, "Seconds per epoch")
     if report["depth_costs"]:
         lines += ["", "## Cost of one more hidden layer (s/epoch, least squares)", ""]
         lines.append("| dtype | width | " + " | ".join(names) + " |")
@@ -230,6 +348,15 @@ def write_markdown(path, report):
                 + " | ".join(_fmt(cost[n]) for n in names)
                 + " |"
             )
+    if report.get("classification"):
+        lines += _epoch_tables(
+            report["classification"],
+            names,
+            f"Classification, {N_CLASSES} classes (softmax, log loss): "
+            "seconds per epoch",
+        )
+    if report.get("softmax_overhead"):
+        lines += _softmax_overhead_table(report["softmax_overhead"])
     inference = report["inference"]
     lines += [
         "",
@@ -350,6 +477,14 @@ def main(argv=None):
     progress(", ".join(f"{d}: {p:.1f} GFLOP/s" for d, p in peaks.items()))
     sizes = [(dtype, w, d) for dtype in DTYPES for w, d in grid(args.quick)]
     rows = measure_grid(sizes, rounds, names, peaks)
+    sizes = [
+        (dtype, w, d) for dtype in DTYPES for w, d in classification_grid(args.quick)
+    ]
+    classification = measure_grid(sizes, rounds, names, peaks, task="classification")
+    sizes = [(dtype, w, d) for dtype in DTYPES for w, d in SOFTMAX_OVERHEAD_SIZES]
+    softmax_overhead = measure_softmax_overhead(
+        sizes, max(rounds, SOFTMAX_OVERHEAD_MIN_ROUNDS)
+    )
     progress("timing prediction")
     inference = measure_inference(repeats=rounds)
     progress("timing cold start (fresh processes)")
@@ -365,6 +500,9 @@ def main(argv=None):
         "gemm_peak": peaks,
         "grid": rows,
         "depth_costs": depth_costs(rows, names),
+        "classification": classification,
+        "softmax_overhead": softmax_overhead,
+        "softmax_overhead_target": SOFTMAX_OVERHEAD_TARGET,
         "inference": inference,
         "cold_start": cold,
         "memory": memory,

@@ -10,7 +10,6 @@ loss, accuracy as the validation score and the score, probabilities, and
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -272,14 +271,17 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
         if classes is not None:
             classes = unique_labels(_labels_array(classes))
         if not hasattr(self, "classes_"):
-            if classes is None and not _is_multilabel(y):
+            if _is_multilabel(y):
+                self._y_type = "multilabel-indicator"
+                self.classes_ = np.arange(np.shape(y)[1])
+            elif classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit: "
                     "the labels of every batch, e.g. np.unique(y_all)."
                 )
-            binarizer = LabelBinarizer()
-            binarizer.fit(y if _is_multilabel(y) else classes)
-            self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+            else:
+                self._y_type = "multiclass" if len(classes) > 2 else "binary"
+                self.classes_ = classes
         elif classes is not None and not np.array_equal(classes, self.classes_):
             raise ValueError(
                 f"classes={classes.tolist()} is not the same as on the first call "
@@ -313,42 +315,44 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
         return y
 
     def _encode_targets(self, y, dtype, reset, incremental):
+        # The targets are scikit-learn's LabelBinarizer's: a 0/1 column for
+        # two classes (1 for the second), one-hot columns for more, the
+        # indicator matrix itself for multilabel y; the model keeps only
+        # classes_ and the kind of y (no scikit-learn object in a pickle).
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         kind = type_of_target(y)
-        if kind in ("binary", "multiclass"):
-            try:
-                labels, index = np.unique(y, return_inverse=True)
-            except TypeError:  # labels that do not sort (e.g. str and int)
-                labels = None
-            if labels is not None:
-                return self._encode_labels(labels, index, dtype, incremental)
-        check_classification_targets(y)  # refuses continuous targets
-        self._set_classes(y, unique_labels(y), incremental)
-        Y = self._label_binarizer.transform(y)
-        return np.ascontiguousarray(Y, dtype=dtype)
+        if kind == "multilabel-indicator":
+            self._set_classes(kind, np.arange(y.shape[1]), incremental)
+            return np.ascontiguousarray(y, dtype=dtype)
+        if kind not in ("binary", "multiclass"):
+            check_classification_targets(y)  # refuses continuous targets
+            raise ValueError(
+                f"y is {kind}: the classifier takes one label per sample or a "
+                "multilabel indicator matrix of 0 and 1."
+            )
+        labels, index = _unique_labels(y)
+        self._set_classes(kind, labels, incremental)
+        return self._encode_labels(labels, index, dtype)
 
-    def _encode_labels(self, labels, index, dtype, incremental):
-        """One label per sample, ``y == labels[index]``, as LabelBinarizer
-        encodes them, with one sort of y (its ``np.unique``) in all."""
-        self._set_classes(labels, labels, incremental)
+    def _encode_labels(self, labels, index, dtype):
+        """The targets of labels ``labels[index]``, ``labels`` among classes_
+        (sorted), with one sort of y (its ``np.unique``) in all."""
         if len(labels) != len(self.classes_) or (labels != self.classes_).any():
             index = np.searchsorted(self.classes_, labels)[index]
-        if self._label_binarizer.y_type_ == "multiclass":
+        if self._y_type == "multiclass":
             Y = np.zeros((len(index), len(self.classes_)), dtype=dtype)
             Y[np.arange(len(index)), index] = 1
             return Y
         # Two classes: one column, 1 for the second; one class: zeros.
         return np.ascontiguousarray((index == 1)[:, None], dtype=dtype)
 
-    def _set_classes(self, y, labels, incremental):
-        """Set classes_ from y (a fit), or check y's labels against them."""
+    def _set_classes(self, kind, labels, incremental):
+        """Set classes_ from y's labels (a fit), or check them against it."""
         if incremental:
-            self._check_known_labels(y, labels)
+            self._check_known_labels(kind, labels)
         elif not hasattr(self, "classes_") or not self.warm_start:
-            binarizer = LabelBinarizer()
-            binarizer.fit(y)
-            self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+            self._y_type, self.classes_ = kind, labels
         elif set(labels) != set(self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as "
@@ -356,22 +360,20 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
                 f"`y` has {labels}. Fit with warm_start=False to start anew."
             )
 
-    def _check_known_labels(self, y, labels):
-        binarizer = self._label_binarizer
-        if y.ndim == 2:
-            if binarizer.y_type_ != "multilabel-indicator" or y.shape[1] != len(
-                self.classes_
-            ):
+    def _check_known_labels(self, kind, labels):
+        multilabel = self._y_type == "multilabel-indicator"
+        if (kind == "multilabel-indicator") != multilabel:
+            raise ValueError(
+                f"y is {kind}, but the model was trained on "
+                f"{'a' if multilabel else 'no'} multilabel indicator matrix."
+            )
+        if multilabel:
+            if len(labels) != len(self.classes_):
                 raise ValueError(
-                    f"y is a multilabel indicator matrix of {y.shape[1]} labels; "
-                    f"the model was trained for classes {self.classes_.tolist()}."
+                    f"y is a multilabel indicator matrix of {len(labels)} "
+                    f"labels; the model was trained for {len(self.classes_)}."
                 )
             return
-        if binarizer.y_type_ == "multilabel-indicator":
-            raise ValueError(
-                "y has one label per sample, but the model was trained on a "
-                "multilabel indicator matrix; pass one."
-            )
         unknown = np.setdiff1d(labels, self.classes_)
         if unknown.size:
             raise ValueError(
@@ -379,6 +381,17 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
                 f"{unknown.tolist()}. Pass every label in classes on the first "
                 "call to partial_fit."
             )
+
+    def _targets_of(self, y):
+        """The network's targets (float64) for labels ``y``, in the fitted
+        classes; nothing is changed (for explain_step)."""
+        y = _labels_array(y)
+        if self._y_type == "multilabel-indicator":
+            self._check_known_labels("multilabel-indicator", np.arange(y.shape[1]))
+            return y.astype(np.float64)
+        labels, index = _unique_labels(y.ravel())
+        self._check_known_labels("multiclass", labels)
+        return self._encode_labels(labels, index, np.float64)
 
     def _target_weights(self, y):
         if self.class_weight is None:
@@ -403,12 +416,11 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
 
     @property
     def _output_activation(self):
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
-        return "softmax" if multiclass else "logistic"
+        return "softmax" if self._y_type == "multiclass" else "logistic"
 
     @property
     def _output_activation_origin(self):
-        return f"y is {self._label_binarizer.y_type_}"
+        return f"y is {self._y_type}"
 
     @property
     def _loss_spec(self):
@@ -427,8 +439,16 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
         return Y.astype(bool) if Y.shape[1] == 1 else None
 
     def _decode(self, P):
-        """Labels of outputs (or encoded targets) ``P``."""
-        return self._label_binarizer.inverse_transform(P)
+        """Labels of outputs (or encoded targets) ``P``, as LabelBinarizer's
+        inverse_transform: the most probable class, the second of two when
+        its probability exceeds 0.5, each label whose probability does."""
+        if self._y_type == "multiclass":
+            return self.classes_.take(P.argmax(axis=1), mode="clip")
+        if self._y_type == "multilabel-indicator":
+            return (P > 0.5).astype(int)
+        if len(self.classes_) == 1:
+            return np.repeat(self.classes_[0], len(P))
+        return self.classes_[(P[:, 0] > 0.5).astype(int)]
 
     # -------------------------------------------------------------- predict
 
@@ -467,7 +487,7 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
             :meth:`predict_log_proba`'s.
         """
         P = self._network_outputs(X)
-        if P.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator":
+        if P.shape[1] == 1 and self._y_type != "multilabel-indicator":
             P = np.hstack([1 - P, P])
         return np.maximum(P, _smallest_positive(P.dtype), out=P)
 
@@ -519,6 +539,21 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
 def _smallest_positive(dtype):
     """The smallest positive number of a floating-point ``dtype``."""
     return np.nextafter(dtype.type(0), dtype.type(1))
+
+
+def _unique_labels(y):
+    """``np.unique(y, return_inverse=True)``, or scikit-learn's error for
+    labels that do not sort (strings mixed with numbers). Labels held as
+    Python objects (e.g. a pandas Series of categories) come back as an array
+    of their own type, as scikit-learn's ``unique_labels`` gives them."""
+    try:
+        labels, index = np.unique(y, return_inverse=True)
+    except TypeError:
+        unique_labels(y)  # raises "Mix of label input types"
+        raise
+    if labels.dtype == object:
+        labels = np.asarray(labels.tolist())
+    return labels, index
 
 
 def _labels_array(y):

@@ -68,7 +68,8 @@ def track_validation(model, validation, checkpoint):
     X_val, Y_val, w_val = validation
     P = model._forward(X_val)
     if np.isfinite(P).all():
-        score = float(model._validation_score(P, Y_val, w_val))
+        with np.errstate(over="ignore", invalid="ignore"):  # R^2 of huge outputs
+            score = float(model._validation_score(P, Y_val, w_val))
         weights = np.ones(len(P), P.dtype) if w_val is None else w_val
         loss = loss_value(P, Y_val, weights, *model._loss_spec)
     else:

@@ -178,7 +178,7 @@ def explain_step(model, X, y, learning_rate=None):
     intercepts = [np.asarray(b, dtype=np.float64) for b in model.intercepts_]
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if classifier:
-        D = model._label_binarizer.transform(np.asarray(y)).astype(np.float64)
+        D = model._targets_of(y)
     else:
         D = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
     if X.shape[1] != coefs[0].shape[0] or D.shape[1] != coefs[-1].shape[1]:

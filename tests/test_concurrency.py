@@ -3,10 +3,15 @@
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from fastbp import BackpropRegressor
 from fastbp._concurrency import SharedExclusiveLock, lock_of
+
+
+def first_feature(X):
+    return X[:, 0]
 
 
 def test_shared_holders_overlap_and_exclusive_waits_for_them():
@@ -58,12 +63,12 @@ def test_the_exclusive_holder_may_read_and_reenter():
         pass
 
 
-def test_each_estimator_has_its_own_lock_not_pickled_nor_cloned():
+def test_each_estimator_has_its_own_lock_not_pickled_nor_cloned(estimator):
     import pickle
 
     from sklearn.base import clone
 
-    model = BackpropRegressor((3,))
+    model = estimator.cls((3,))
     assert lock_of(model) is lock_of(model)
     assert lock_of(clone(model)) is not lock_of(model)
     copy = pickle.loads(pickle.dumps(model))
@@ -72,14 +77,11 @@ def test_each_estimator_has_its_own_lock_not_pickled_nor_cloned():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_callback_predicting_during_fit_does_not_deadlock(monkeypatch):
+def test_a_callback_predicting_during_fit_does_not_deadlock(estimator, monkeypatch):
     """The training thread may predict (as a scoring callback does)."""
-    import numpy as np
-
     import fastbp._stochastic
 
-    X = np.random.RandomState(0).normal(size=(50, 3))
-    y = X[:, 0]
+    X, y = estimator.make_data(50, 3, first_feature, inputs="normal")
     seen = []
     end_of_epoch = fastbp._stochastic.end_of_epoch
 
@@ -88,7 +90,7 @@ def test_a_callback_predicting_during_fit_does_not_deadlock(monkeypatch):
         return end_of_epoch(model, loss, validation, checkpoint)
 
     monkeypatch.setattr(fastbp._stochastic, "end_of_epoch", scoring)
-    BackpropRegressor((4,), max_iter=3, random_state=0).fit(X, y)
+    estimator.cls((4,), max_iter=3, random_state=0).fit(X, y)
     assert seen == [(2,)] * 3
 
 
@@ -98,15 +100,13 @@ def _predict_in_child(model, X, queue):
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_child_forked_while_another_thread_trains_can_use_the_estimator():
+def test_a_child_forked_while_another_thread_trains_can_use_the_estimator(estimator):
     """Forked while a thread of the parent holds the estimator's lock, the
     child (where that thread does not exist) predicts without waiting."""
     import multiprocessing
 
-    import numpy as np
-
-    X = np.random.RandomState(0).normal(size=(50, 3))
-    model = BackpropRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    X, y = estimator.make_data(50, 3, first_feature, inputs="normal")
+    model = estimator.cls((4,), max_iter=2, random_state=0).fit(X, y)
     expected = model.predict(X)
     holding, release = threading.Event(), threading.Event()
 
@@ -177,22 +177,21 @@ def test_a_forking_holder_keeps_its_hold_in_the_child():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_copies_taken_while_another_thread_fits_are_whole():
+def test_copies_taken_while_another_thread_fits_are_whole(estimator):
     """deepcopy (like pickle and joblib) waits for a fit running in another
     thread: every copy's weights match its number of features."""
     import copy
 
-    import numpy as np
-
     rng = np.random.RandomState(0)
     X3, X9 = rng.normal(size=(200, 3)), rng.normal(size=(200, 9))
-    model = BackpropRegressor((8,), max_iter=3, random_state=0).fit(X3, X3[:, 0])
+    y3, y9 = estimator.targets(X3[:, 0]), estimator.targets(X9[:, 0])
+    model = estimator.cls((8,), max_iter=3, random_state=0).fit(X3, y3)
     stop = threading.Event()
 
     def refit():
         for i in range(30):
-            X = X9 if i % 2 else X3
-            model.fit(X, X[:, 0])
+            X, y = (X9, y9) if i % 2 else (X3, y3)
+            model.fit(X, y)
         stop.set()
 
     thread = threading.Thread(target=refit)

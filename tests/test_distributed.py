@@ -10,14 +10,10 @@ import joblib
 import numba
 import numpy as np
 import pytest
+from conftest import make_search
 from distributed import Client, LocalCluster, get_task_stream
 from numpy.testing import assert_array_equal
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
-
-from fastbp import BackpropRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -41,24 +37,13 @@ def client():
         yield client
 
 
-def make_search(n_jobs=None):
-    pipeline = make_pipeline(
-        StandardScaler(), BackpropRegressor((8,), max_iter=30, random_state=0)
+def test_search_on_the_cluster_equals_the_serial_search(client, estimator):
+    X, y = estimator.make_data(
+        150, 4, lambda X: np.sin(X[:, 0]) + X[:, 1] * X[:, 2], inputs="normal"
     )
-    grid = {
-        "backpropregressor__alpha": [1e-4, 1e-1],
-        "backpropregressor__hidden_layer_sizes": [(4,), (8,)],
-    }
-    return GridSearchCV(pipeline, grid, cv=3, n_jobs=n_jobs)
-
-
-def test_search_on_the_cluster_equals_the_serial_search(client):
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(150, 4))
-    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
-    serial = make_search().fit(X, y)
+    serial = make_search(estimator).fit(X, y)
     with get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
-        distributed = make_search(n_jobs=-1).fit(X, y)
+        distributed = make_search(estimator, n_jobs=-1).fit(X, y)
 
     # The fits ran on both workers of the cluster.
     assert len({task["worker"] for task in tasks.data}) == 2

@@ -1,6 +1,10 @@
 """Faults around a fit: divergence, SIGINT, threads, forked and spawned worker
-processes, and installations where Numba's cache cannot be written."""
+processes, and installations where Numba's cache cannot be written.
 
+The base handles faults for both estimators: the tests run for each (the
+``estimator`` fixture), except the cache's, which concern the package."""
+
+import _thread
 import json
 import multiprocessing
 import os
@@ -18,9 +22,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import (
+    ESTIMATORS,
+    assert_same_weights,
+    blas_threads,
+    make_data,
+    weights,
+)
 from joblib import Parallel, delayed
 from numpy.testing import assert_allclose, assert_array_equal
-from threadpoolctl import threadpool_info
+from sklearn.exceptions import ConvergenceWarning
 
 import fastbp
 from fastbp import BackpropRegressor
@@ -30,39 +41,84 @@ from fastbp._jit import NO_CACHE_MESSAGE
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-def make_data(n_samples=300, n_features=6, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n_samples, n_features))
-    return X, np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2]
-
-
-def weights(model):
-    return model.coefs_ + model.intercepts_
-
-
-def assert_same_weights(a, b):
-    for x, y in zip(weights(a), weights(b)):
-        assert_array_equal(x, y)
-
-
-def blas_threads():
-    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+def half_product(X):
+    """``sin(x0) + x1 x2 / 2``, this file's target (of normal X)."""
+    return np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2]
 
 
 # ------------------------------------------------------------- divergence
 
 
+# How far from scaled X must be, and what else a fit needs, for SGD steps to
+# overflow the weights. A log loss does not grow with the inputs as a squared
+# error does: the classifier's weights overflow only for inputs far from
+# scaled, and only if training does not stop for want of improvement first.
+DIVERGING = {
+    "regressor": (1.0, {}),
+    "classifier": (1e10, dict(tol=0.0, n_iter_no_change=np.inf)),
+}
+
+
+def diverging(estimator, dtype=np.float64):
+    """X, y and SGD parameters whose fit overflows the weights after some
+    finite epochs."""
+    scale, options = DIVERGING[estimator.name]
+    X = np.random.RandomState(0).normal(size=(200, 3)).astype(dtype)
+    y = (X @ np.array([1.0, 2.0, 3.0]) * 100).astype(dtype)
+    params = dict(
+        hidden_layer_sizes=(10,),
+        solver="sgd",
+        learning_rate_init=0.05,
+        random_state=0,
+        **options,
+    )
+    return X * dtype(scale), estimator.targets(y), params
+
+
+def test_divergence_keeps_last_finite_epoch(estimator):
+    """A non-finite loss stops training with a ValueError that says what to do;
+    the weights are those of the last finite epoch."""
+    X, y, params = diverging(estimator)
+    params["max_iter"] = 50
+    model = estimator.cls(**params)
+    with pytest.raises(ValueError, match="diverged.*Scale the data.*learning_rate"):
+        model.fit(X, y)
+    assert 0 < model.n_iter_ < 50
+    assert len(model.loss_curve_) == model.n_iter_
+    assert np.isfinite(model.loss_curve_).all()
+    assert all(np.isfinite(a).all() for a in weights(model))
+    replay = estimator.cls(**{**params, "max_iter": model.n_iter_}).fit(X, y)
+    assert_same_weights(model, replay)
+
+
+def test_divergence_with_early_stopping_warns_and_keeps_the_best_epoch(estimator):
+    """With a validation split (as scikit-learn, its issue #29504) the epoch
+    that diverged is recorded with a NaN validation score, and training
+    stops with a ConvergenceWarning, keeping the weights of the best epoch:
+    those of a fit that ends with that epoch."""
+    X, y, params = diverging(estimator)
+    params.update(max_iter=50, early_stopping=True)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        model = estimator.cls(**params).fit(X, y)
+    scores = model.validation_scores_
+    assert len(scores) == model.n_iter_ < 50
+    assert np.isnan(scores[-1])
+    best = int(np.nanargmax(scores))
+    assert best < model.n_iter_ - 2  # not one of the last epochs
+    assert model.best_validation_score_ == scores[best]
+    assert all(np.isfinite(a).all() for a in weights(model))
+    replay = estimator.cls(**{**params, "max_iter": best + 1}).fit(X, y)
+    assert replay.validation_scores_ == scores[: best + 1]
+    assert_same_weights(model, replay)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_divergence_in_partial_fit_keeps_the_weights_before_the_call(dtype):
+def test_divergence_in_partial_fit_keeps_the_weights_before_the_call(estimator, dtype):
     """The partial_fit call whose epoch diverges raises and leaves the
     weights, the optimizer state and the history as they were before it."""
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(200, 3)).astype(dtype)
-    y = (X @ np.array([1.0, 2.0, 3.0]) * 100).astype(dtype)
-    model = BackpropRegressor(
-        (10,), solver="sgd", learning_rate_init=0.05, random_state=0
-    )
-    model.partial_fit(X, y)
+    X, y, params = diverging(estimator, dtype)
+    model = estimator.cls(**params)
+    model.partial_fit(X, y, **estimator.partial_fit_params(y))
     for _ in range(50):
         before = pickle.loads(pickle.dumps(model))  # a copy of the whole state
         try:
@@ -81,27 +137,48 @@ def test_divergence_in_partial_fit_keeps_the_weights_before_the_call(dtype):
     assert model._optimizer_step == before._optimizer_step
 
 
-def test_lbfgs_divergence_keeps_the_last_finite_iterate():
+# Data whose first L-BFGS loss overflows: the regressor's targets scaled up;
+# labels cannot be, so the classifier's inputs.
+OVERFLOWING = {
+    "regressor": lambda X, y: (X, y * 1e160),
+    "classifier": lambda X, y: (X * 1e160, y),
+}
+
+
+def test_lbfgs_divergence_keeps_the_last_finite_iterate(estimator):
     """When the first loss of L-BFGS overflows, the starting weights stay."""
-    X, y = make_data()
-    start = BackpropRegressor((5,), max_iter=1, random_state=0).fit(X, y)
-    model = BackpropRegressor((5,), solver="lbfgs", warm_start=True)
+    X, y = estimator.make_data(300, 6, half_product, inputs="normal")
+    start = estimator.cls((5,), max_iter=1, random_state=0).fit(X, y)
+    model = estimator.cls((5,), solver="lbfgs", warm_start=True)
     model.coefs_ = [c.copy() for c in start.coefs_]
     model.intercepts_ = [b.copy() for b in start.intercepts_]
     with pytest.raises(ValueError, match="diverged.*last finite iterate"):
-        model.fit(X, y * 1e160)
+        model.fit(*OVERFLOWING[estimator.name](X, y))
     assert_same_weights(model, start)
 
 
 # ------------------------------------------------------------------ SIGINT
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
-def test_sigint_keeps_the_last_finished_epoch(solver):
+def send_sigint():
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.parametrize(
+    "solver, interrupt",
+    [
+        ("adam", send_sigint),
+        ("sgd", send_sigint),
+        ("lbfgs", send_sigint),
+        ("adam", _thread.interrupt_main),  # what SIGINT does, without a signal
+    ],
+    ids=["adam", "sgd", "lbfgs", "adam-interrupt_main"],
+)
+def test_sigint_keeps_the_last_finished_epoch(estimator, solver, interrupt):
     """A real SIGINT sent to the process during fit: a warning, the estimator
     returned, and the weights of the last finished epoch (iteration for
     L-BFGS), which a fit with that many epochs reproduces bit for bit."""
-    X, y = make_data(n_samples=2000, n_features=8)
+    X, y = estimator.make_data(2000, 8, half_product, inputs="normal")
     params = dict(
         hidden_layer_sizes=(64, 64),
         solver=solver,
@@ -111,7 +188,7 @@ def test_sigint_keeps_the_last_finished_epoch(solver):
         tol=0.0,
         n_iter_no_change=np.inf,
     )
-    BackpropRegressor(**{**params, "max_iter": 1}).fit(X, y)  # compile first
+    estimator.cls(**{**params, "max_iter": 1}).fit(X, y)  # compile first
     fitting = threading.Event()
 
     def interrupt_while_fitting(signum, frame):
@@ -119,8 +196,8 @@ def test_sigint_keeps_the_last_finished_epoch(solver):
             raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, interrupt_while_fitting)
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-    model = BackpropRegressor(**params)
+    timer = threading.Timer(0.5, interrupt)
+    model = estimator.cls(**params)
     try:
         fitting.set()
         timer.start()
@@ -134,7 +211,7 @@ def test_sigint_keeps_the_last_finished_epoch(solver):
     assert 0 < model.n_iter_ < 100000
     assert len(model.loss_curve_) == model.n_iter_
     assert np.isfinite(model.loss_)
-    replay = BackpropRegressor(**{**params, "max_iter": model.n_iter_}).fit(X, y)
+    replay = estimator.cls(**{**params, "max_iter": model.n_iter_}).fit(X, y)
     assert_same_weights(model, replay)
 
 
@@ -149,23 +226,33 @@ CONFIGS = [
 
 
 def fit_digest(task):
-    """Train one of CONFIGS (index, seed, dtype) and return its weights' bytes."""
-    index, seed, dtype = task
-    X, y = make_data(seed=seed)
+    """Train one of CONFIGS (estimator, index, seed, dtype) and return its
+    weights' bytes."""
+    name, index, seed, dtype = task
+    estimator = ESTIMATORS[name]
+    X, y = make_data(300, 6, half_product, inputs="normal", seed=seed)
+    config = dict(CONFIGS[index])
+    if name == "classifier":
+        config.pop("loss", None)  # a classifier's loss is the log loss
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = BackpropRegressor(**CONFIGS[index], max_iter=5, random_state=seed)
-        model.fit(X.astype(dtype), y.astype(dtype))
+        model = estimator.cls(**config, max_iter=5, random_state=seed)
+        model.fit(X.astype(dtype), estimator.targets(y.astype(dtype)))
     return b"".join(a.tobytes() for a in weights(model))
 
 
-TASKS = [(i % len(CONFIGS), i, np.float32 if i % 3 else np.float64) for i in range(8)]
+# Each estimator's eight fits, interleaved.
+TASKS = [
+    (name, i % len(CONFIGS), i, np.float32 if i % 3 else np.float64)
+    for i in range(8)
+    for name in sorted(ESTIMATORS)
+]
 
 
 def test_concurrent_fits_equal_serial_fits():
-    """Eight fits of different estimators in four threads give the weights
-    of the same fits run one after the other, and leave BLAS's threads as
-    they were."""
+    """Sixteen fits of different estimators, regressors and classifiers, in
+    four threads give the weights of the same fits run one after the other,
+    and leave BLAS's threads as they were."""
     before = blas_threads()
     serial = [fit_digest(task) for task in TASKS]
     with ThreadPoolExecutor(4) as pool:
@@ -175,12 +262,12 @@ def test_concurrent_fits_equal_serial_fits():
 
 
 @pytest.mark.parametrize("unpickled", [False, True])
-def test_concurrent_predicts_on_one_estimator(unpickled):
+def test_concurrent_predicts_on_one_estimator(estimator, unpickled):
     """Four threads predicting with one estimator (also one just unpickled,
     whose weight buffer is rebuilt by the first predict) get the serial
     results, whatever the input's size, dtype or form."""
-    X, y = make_data()
-    model = BackpropRegressor((32, 16), max_iter=3, random_state=0).fit(X, y)
+    X, y = estimator.make_data(300, 6, half_product, inputs="normal")
+    model = estimator.cls((32, 16), max_iter=3, random_state=0).fit(X, y)
     rng = np.random.RandomState(1)
     inputs = [rng.normal(size=(n, 6)) for n in (1, 7, 300, 5000)]
     inputs += [inputs[2].astype(np.float32), inputs[1].tolist()]
@@ -193,22 +280,21 @@ def test_concurrent_predicts_on_one_estimator(unpickled):
         assert_array_equal(result, expected[i % len(inputs)])
 
 
-def test_threads_sharing_one_estimator_take_turns():
+def test_threads_sharing_one_estimator_take_turns(estimator):
     """fit and partial_fit on the same estimator from several threads run one
     after the other (no crash when the shapes differ, no mixed-up history);
     a predict waits for a running fit and sees its result."""
-    X, y = make_data()
-    model = BackpropRegressor((16,), random_state=0)
+    X, y = estimator.make_data(300, 6, half_product, inputs="normal")
     errors = []
 
     def partial_fit(n_features):
         try:
-            model.partial_fit(X[:, :n_features], y)
+            model.partial_fit(X[:, :n_features], y, **estimator.partial_fit_params(y))
         except ValueError as error:  # the second shape is refused, cleanly
             errors.append(error)
 
     for _ in range(5):
-        model = BackpropRegressor((16,), random_state=0)
+        model = estimator.cls((16,), random_state=0)
         threads = [threading.Thread(target=partial_fit, args=(n,)) for n in (4, 5)]
         errors.clear()
         for thread in threads:
@@ -218,17 +304,17 @@ def test_threads_sharing_one_estimator_take_turns():
         assert len(errors) == 1 and "features" in str(errors[0])
         assert model.n_iter_ == len(model.loss_curve_) == 1
 
-    model = BackpropRegressor((64, 64), max_iter=30, tol=0, random_state=0)
+    model = estimator.cls((64, 64), max_iter=30, tol=0, random_state=0)
     with ThreadPoolExecutor(3) as pool:
         fits = [pool.submit(model.fit, X, y) for _ in range(3)]
         for fit in fits:
             fit.result()
-    reference = BackpropRegressor((64, 64), max_iter=30, tol=0, random_state=0)
+    reference = estimator.cls((64, 64), max_iter=30, tol=0, random_state=0)
     reference.fit(X, y)
     assert model.n_iter_ == 30 and len(model.loss_curve_) == 30
     assert_same_weights(model, reference)
 
-    model = BackpropRegressor((64, 64), max_iter=1, random_state=0).fit(X, y)
+    model = estimator.cls((64, 64), max_iter=1, random_state=0).fit(X, y)
     lock = lock_of(model)
     with ThreadPoolExecutor(2) as pool:
         fit = pool.submit(model.set_params(max_iter=40, tol=0).fit, X, y)
@@ -248,9 +334,9 @@ def test_threads_sharing_one_estimator_take_turns():
 def test_forked_workers_after_use_equal_serial():
     """Worker processes forked after the parent compiled and trained
     (multiprocessing's 'fork') train the same weights as the parent."""
-    serial = [fit_digest(task) for task in TASKS[:4]]
+    serial = [fit_digest(task) for task in TASKS[:8]]
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        assert pool.map(fit_digest, TASKS[:4]) == serial
+        assert pool.map(fit_digest, TASKS[:8]) == serial
 
 
 def test_joblib_loky_workers_after_use_equal_serial():
@@ -258,10 +344,10 @@ def test_joblib_loky_workers_after_use_equal_serial():
     train the same weights as the parent."""
     from joblib.externals.loky import get_reusable_executor
 
-    serial = [fit_digest(task) for task in TASKS[:4]]
+    serial = [fit_digest(task) for task in TASKS[:8]]
     try:
         parallel = Parallel(n_jobs=2, backend="loky")(
-            delayed(fit_digest)(task) for task in TASKS[:4]
+            delayed(fit_digest)(task) for task in TASKS[:8]
         )
     finally:
         get_reusable_executor().shutdown(wait=True)
@@ -318,7 +404,7 @@ def test_import_and_fit_without_a_writable_cache(tmp_path):
     home.mkdir()
     unwritable(package / "__pycache__" / "x")
     numba_cache = unwritable(home / ".cache" / "numba")
-    X = make_data(n_samples=40, n_features=3)[0]
+    X = make_data(40, 3, half_product, inputs="normal")[0]
     np.save(tmp_path / "X.npy", X)
     for path in (site, home):
         for entry in [path, *path.rglob("*")]:

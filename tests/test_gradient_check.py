@@ -12,6 +12,7 @@ same for one output). J is computed here by a plain NumPy forward pass.
 import naive
 import numpy as np
 import pytest
+from conftest import central_difference
 
 from fastbp._activations import ACTIVATION_CODES, OUTPUT_CODES
 from fastbp._layout import parameter_offsets
@@ -29,21 +30,6 @@ def objective(params, X, Y, w, units, hidden, out, alpha):
     data = 0.5 * np.sum(w * np.sum((P - Y) ** 2, axis=1)) / w.sum()
     penalty = 0.5 * alpha * sum(np.sum(W**2) for W in coefs) / w.sum()
     return data + penalty, data / Y.shape[1] + penalty
-
-
-def central_difference(f, x, h=1e-4):
-    """Fourth-order central differences of f at x, one coordinate at a time."""
-    grad = np.empty_like(x)
-    for k in range(x.size):
-        shifted = []
-        for step in (2 * h, h, -h, -2 * h):
-            x_k = x.copy()
-            x_k[k] += step
-            shifted.append(f(x_k))
-        grad[k] = (-shifted[0] + 8 * shifted[1] - 8 * shifted[2] + shifted[3]) / (
-            12 * h
-        )
-    return grad
 
 
 @pytest.mark.parametrize("n_hidden_layers", [0, 1, 2, 3])

@@ -1,64 +1,70 @@
-"""partial_fit_blocks: training over a Dask array's row blocks."""
+"""partial_fit_blocks: training over a Dask array's row blocks, for both
+estimators (a classifier's every call gets ``classes``)."""
 
 import dask
 import dask.array as da
 import numpy as np
 import pytest
+from conftest import ESTIMATORS, assert_same_weights, make_data, sines
 from numpy.testing import assert_array_equal
 
-from fastbp import BackpropRegressor, partial_fit_blocks
+from fastbp import partial_fit_blocks
 
 ROWS = (200, 300, 150)  # uneven row blocks
 BOUNDS = np.cumsum((0, *ROWS))
 
 
-def make_data(n_outputs=2, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.uniform(-1, 1, size=(sum(ROWS), 4))
-    Y = np.column_stack([np.sin(2 * X[:, j]) for j in range(n_outputs)])
-    weights = rng.uniform(0.5, 2.0, size=sum(ROWS))
-    return X, Y, weights
+def data(estimator, n_outputs=2):
+    X, Y, weights = make_data(sum(ROWS), 4, sines(n_outputs), sample_weight=(0.5, 2.0))
+    return X, estimator.targets(Y), weights
 
 
-def make_model():
-    return BackpropRegressor((8,), batch_size=64, random_state=0)
+def make_model(estimator=ESTIMATORS["regressor"]):
+    return estimator.cls((8,), batch_size=64, random_state=0)
 
 
-def test_equals_the_same_partial_fit_calls_in_memory():
+def test_equals_the_same_partial_fit_calls_in_memory(estimator):
     """Row blocks of X (its columns in two chunks), y and sample_weight
     chunked otherwise: the same weights as partial_fit on the same rows."""
-    X, Y, weights = make_data()
+    X, Y, weights = data(estimator)
+    fit_params = estimator.partial_fit_params(Y)
     by_blocks = partial_fit_blocks(
-        make_model(),
+        make_model(estimator),
         da.from_array(X, chunks=(ROWS, 2)),
-        da.from_array(Y, chunks=(325, 1)),
+        da.from_array(Y, chunks=(325, 1)[: Y.ndim]),
         da.from_array(weights, chunks=100),
         epochs=2,
+        **fit_params,
     )
-    in_memory = make_model()
+    in_memory = make_model(estimator)
     for _ in range(2):
         for start, stop in zip(BOUNDS[:-1], BOUNDS[1:]):
             in_memory.partial_fit(
-                X[start:stop], Y[start:stop], sample_weight=weights[start:stop]
+                X[start:stop],
+                Y[start:stop],
+                sample_weight=weights[start:stop],
+                **fit_params,
             )
     assert by_blocks.t_ == in_memory.t_ == 2 * len(X)
     assert by_blocks.loss_curve_ == in_memory.loss_curve_
-    for a, b in zip(
-        by_blocks.coefs_ + by_blocks.intercepts_,
-        in_memory.coefs_ + in_memory.intercepts_,
-    ):
-        assert_array_equal(a, b)
+    assert_same_weights(by_blocks, in_memory)
 
 
-def test_numpy_targets_and_no_weights():
-    X, Y, _ = make_data(n_outputs=1)
-    y = Y.ravel().astype(np.float32)
+def test_numpy_targets_and_no_weights(estimator):
+    X, y, _ = data(ESTIMATORS["regressor"], n_outputs=1)
+    y = estimator.targets(y.astype(np.float32))
+    fit_params = estimator.partial_fit_params(y)
     by_blocks = partial_fit_blocks(
-        make_model(), da.from_array(X.astype(np.float32), chunks=(ROWS, 4)), y
+        make_model(estimator),
+        da.from_array(X.astype(np.float32), chunks=(ROWS, 4)),
+        y,
+        **fit_params,
     )
-    in_memory = make_model()
+    in_memory = make_model(estimator)
     for start, stop in zip(BOUNDS[:-1], BOUNDS[1:]):
-        in_memory.partial_fit(X[start:stop].astype(np.float32), y[start:stop])
+        in_memory.partial_fit(
+            X[start:stop].astype(np.float32), y[start:stop], **fit_params
+        )
     assert by_blocks.coefs_[0].dtype == np.float32
     assert_array_equal(by_blocks.predict(X), in_memory.predict(X))
 
@@ -69,15 +75,15 @@ class RecordingCalls:
     def __init__(self, model, loaded):
         self.model, self.loaded, self.calls = model, loaded, []
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, **fit_params):
         self.calls.append((list(self.loaded), len(X)))
-        self.model.partial_fit(X, y, sample_weight=sample_weight)
+        self.model.partial_fit(X, y, **fit_params)
 
 
-def test_one_block_is_loaded_for_each_call_and_only_once():
+def test_one_block_is_loaded_for_each_call_and_only_once(estimator):
     """Blocks are loaded lazily, in order, one per call; y computed from the
     same block does not load it a second time."""
-    X_memory, _, _ = make_data()
+    X_memory, _, _ = data(estimator)
     loaded = []
 
     def load(block):
@@ -90,9 +96,12 @@ def test_one_block_is_loaded_for_each_call_and_only_once():
             for i, n in enumerate(ROWS)
         ]
     )
-    y = da.sin(2 * X[:, 0])
-    recorder = RecordingCalls(make_model(), loaded)
-    partial_fit_blocks(recorder, X, y, epochs=2)
+    # The targets of each block (a classifier's labels by the block's terciles).
+    targets = estimator.targets(np.sin(2 * X_memory[:, 0]))
+    y = da.sin(2 * X[:, 0]).map_blocks(estimator.targets, dtype=targets.dtype)
+    recorder = RecordingCalls(make_model(estimator), loaded)
+    fit_params = estimator.partial_fit_params(targets)
+    partial_fit_blocks(recorder, X, y, epochs=2, **fit_params)
     assert recorder.calls == [
         ([0], 200), ([0, 1], 300), ([0, 1, 2], 150),
         ([0, 1, 2, 0], 200), ([0, 1, 2, 0, 1], 300), ([0, 1, 2, 0, 1, 2], 150),
@@ -133,28 +142,30 @@ def test_unknown_block_sizes_are_refused_with_the_remedy():
         partial_fit_blocks(make_model(), X[keep], X[keep][:, 1])
 
 
-def test_empty_blocks_are_skipped():
+def test_empty_blocks_are_skipped(estimator):
     """Blocks left empty by a filter are skipped: the result is that of the
     calls on the non-empty blocks."""
-    rng = np.random.RandomState(0)
-    X_np = rng.normal(size=(240, 3))
-    y_np = X_np[:, 0] - X_np[:, 1]
+    X_np, y_np = estimator.make_data(
+        240, 3, lambda X: X[:, 0] - X[:, 1], inputs="normal"
+    )
+    fit_params = estimator.partial_fit_params(y_np)
     X = da.from_array(X_np, chunks=80)
     keep = da.from_array(np.r_[np.ones(80), np.zeros(80), np.ones(80)] > 0, chunks=80)
     X_kept, y_kept = X[keep], da.from_array(y_np, chunks=80)[keep]
     X_kept.compute_chunk_sizes()
     y_kept.compute_chunk_sizes()
     assert X_kept.chunks[0] == (80, 0, 80)
-    streamed = partial_fit_blocks(make_model(), X_kept, y_kept, epochs=2)
-    expected = make_model()
+    streamed = partial_fit_blocks(
+        make_model(estimator), X_kept, y_kept, epochs=2, **fit_params
+    )
+    expected = make_model(estimator)
     for _ in range(2):
         for rows in (slice(0, 80), slice(160, 240)):
-            expected.partial_fit(X_np[rows], y_np[rows])
-    for ours, theirs in zip(streamed.coefs_, expected.coefs_):
-        assert_array_equal(ours, theirs)
+            expected.partial_fit(X_np[rows], y_np[rows], **fit_params)
+    assert_same_weights(streamed, expected)
 
 
-def test_ctrl_c_ends_the_loop(monkeypatch):
+def test_ctrl_c_ends_the_loop(estimator, monkeypatch):
     """Ctrl-C in one partial_fit ends the pass over the blocks: that call
     keeps its last finished epoch and warns, no further block is trained."""
     import fastbp._stochastic
@@ -169,25 +180,39 @@ def test_ctrl_c_ends_the_loop(monkeypatch):
         return run_epoch(*args)
 
     monkeypatch.setattr(fastbp._stochastic, "run_epoch", interrupted_on_the_second_call)
-    X = da.from_array(np.random.RandomState(0).normal(size=(240, 2)), chunks=80)
-    model = make_model()
+    X_np, y_np = estimator.make_data(240, 2, lambda X: X[:, 0], inputs="normal")
+    model = make_model(estimator)
+    fit_params = estimator.partial_fit_params(y_np)
     with pytest.warns(UserWarning, match="interrupted"):
-        partial_fit_blocks(model, X, X[:, 0], epochs=3)
+        partial_fit_blocks(
+            model,
+            da.from_array(X_np, chunks=80),
+            da.from_array(y_np, chunks=80),
+            epochs=3,
+            **fit_params,
+        )
     assert len(calls) == 2  # of 9 blocks x passes
     assert model.t_ == 80  # only the first call's block counted
 
 
-def test_no_rows_is_refused_and_zero_weight_blocks_are_skipped():
-    X_np = np.random.RandomState(0).normal(size=(240, 3))
-    y_np = X_np[:, 0]
+def test_no_rows_is_refused_and_zero_weight_blocks_are_skipped(estimator):
+    X_np, y_np = estimator.make_data(240, 3, lambda X: X[:, 0], inputs="normal")
+    fit_params = estimator.partial_fit_params(y_np)
     with pytest.raises(ValueError, match="no rows"):
-        partial_fit_blocks(make_model(), da.from_array(X_np[:0]), y_np[:0])
+        partial_fit_blocks(
+            make_model(estimator), da.from_array(X_np[:0]), y_np[:0], **fit_params
+        )
     weights = np.r_[np.ones(80), np.zeros(80), np.ones(80)]
     streamed = partial_fit_blocks(
-        make_model(), da.from_array(X_np, chunks=80), y_np, sample_weight=weights
+        make_model(estimator),
+        da.from_array(X_np, chunks=80),
+        y_np,
+        sample_weight=weights,
+        **fit_params,
     )
-    expected = make_model()
+    expected = make_model(estimator)
     for rows in (slice(0, 80), slice(160, 240)):
-        expected.partial_fit(X_np[rows], y_np[rows], sample_weight=weights[rows])
-    for ours, theirs in zip(streamed.coefs_, expected.coefs_):
-        assert_array_equal(ours, theirs)
+        expected.partial_fit(
+            X_np[rows], y_np[rows], sample_weight=weights[rows], **fit_params
+        )
+    assert_same_weights(streamed, expected)

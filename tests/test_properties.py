@@ -1,13 +1,18 @@
-"""Properties over random shapes, activations, losses and solvers (hypothesis)."""
+"""Properties over random shapes, activations, losses and solvers (hypothesis).
+
+Training properties hold for both estimators (the classifier learns string
+labels of the same targets, with its own loss and output layer).
+"""
 
 import warnings
 
 import naive
 import numpy as np
 import pytest
+from conftest import ESTIMATORS, assert_same_weights, central_difference, weights
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 import fastbp._base as base
@@ -36,6 +41,18 @@ def data(seed, n_samples, n_features, n_outputs, dtype):
     return X, (y[:, 0] if n_outputs == 1 else y)
 
 
+REGRESSION_ONLY = ("loss", "out_activation")
+
+
+def for_estimator(name, params, y):
+    """Drawn parameters and targets as estimator ``name`` takes them: the
+    classifier's loss and output layer are its own, its targets labels."""
+    if name == "classifier":
+        params = {k: v for k, v in params.items() if k not in REGRESSION_ONLY}
+    return ESTIMATORS[name], params, ESTIMATORS[name].targets(y)
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 @settings(deadline=None, max_examples=40, derandomize=True)
 @given(
     params=networks,
@@ -43,23 +60,23 @@ def data(seed, n_samples, n_features, n_outputs, dtype):
     dtype=st.sampled_from([np.float32, np.float64]),
     epochs=st.integers(1, 4),
 )
-def test_partial_fit_calls_equal_fit_epochs(params, shape, dtype, epochs):
+def test_partial_fit_calls_equal_fit_epochs(name, params, shape, dtype, epochs):
     """k partial_fit calls give the weights of fit(max_iter=k), shuffle=False."""
     X, y = data(params["random_state"], *shape, dtype)
+    estimator, params, y = for_estimator(name, params, y)
     params = {**params, "shuffle": False, "tol": 0.0, "n_iter_no_change": np.inf}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)  # batch_size clipped
-        fitted = BackpropRegressor(**params, max_iter=epochs).fit(X, y)
-        stepped = BackpropRegressor(**params)
+        fitted = estimator.cls(**params, max_iter=epochs).fit(X, y)
+        stepped = estimator.cls(**params)
         for _ in range(epochs):
-            stepped.partial_fit(X, y)
-    for a, b in zip(fitted.coefs_ + fitted.intercepts_,
-                    stepped.coefs_ + stepped.intercepts_):  # fmt: skip
-        assert_array_equal(a, b)
+            stepped.partial_fit(X, y, **estimator.partial_fit_params(y))
+    assert_same_weights(stepped, fitted)
     assert fitted.loss_curve_ == stepped.loss_curve_
 
 
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 @settings(deadline=None, max_examples=30, derandomize=True)
 @given(
     params=networks,
@@ -67,23 +84,25 @@ def test_partial_fit_calls_equal_fit_epochs(params, shape, dtype, epochs):
     chunk=st.integers(1, 64),
     dtype=st.sampled_from([np.float32, np.float64]),
 )
-def test_predictions_do_not_depend_on_row_chunks(params, shape, chunk, dtype):
+def test_predictions_do_not_depend_on_row_chunks(name, params, shape, chunk, dtype):
     """Predicting in chunks of any size gives the same values (to the dtype's
     rounding: BLAS may block a product differently for other row counts)."""
     X, y = data(params["random_state"], *shape, dtype)
+    estimator, params, y = for_estimator(name, params, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = BackpropRegressor(**params, max_iter=2).fit(X, y)
-    whole = model.predict(X)
+        model = estimator.cls(**params, max_iter=2).fit(X, y)
+    predict = getattr(model, estimator.outputs)
+    whole = predict(X)
     saved = base.PREDICT_CHUNK_ROWS
     try:
         base.PREDICT_CHUNK_ROWS = chunk
-        chunked = model.predict(X)
+        chunked = predict(X)
     finally:
         base.PREDICT_CHUNK_ROWS = saved
     assert chunked.dtype == whole.dtype == dtype
     naive.assert_close(chunked, whole, dtype)
-    one_by_one = np.array([model.predict(X[i : i + 1]) for i in range(len(X))])
+    one_by_one = np.array([predict(X[i : i + 1]) for i in range(len(X))])
     naive.assert_close(one_by_one.reshape(whole.shape), whole, dtype)
 
 
@@ -120,28 +139,6 @@ def loss_and_sides(params, problem):
     sides = tuple(tuple((K > 0).ravel()) for K in kinks)
     margin = min((np.abs(K).min() for K in kinks), default=np.inf)
     return naive.loss(loss, P, Y, w, huber_delta) + penalty, sides, margin
-
-
-def smooth_central_difference(f, x, h=1e-4):
-    """Fourth-order central differences at x, coordinate by coordinate, of
-    ``f(x) -> (value, sides)``; NaN where the sides change within 2h (a kink,
-    where there is no derivative to compare)."""
-    here = f(x)[1]
-    grad = np.full_like(x, np.nan)
-    for k in range(x.size):
-        values = []
-        for step in (2 * h, h, -h, -2 * h):
-            x_k = x.copy()
-            x_k[k] += step
-            value, sides = f(x_k)
-            if sides != here:
-                break
-            values.append(value)
-        else:
-            grad[k] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (
-                12 * h
-            )
-    return grad
 
 
 def assert_matches_smooth_differences(gradient, numeric):
@@ -213,9 +210,7 @@ def test_gradient_matches_finite_differences_of_the_reported_loss(activation, p)
     loss, grad = kernel_gradient(params, problem, scale, np.float64)
     value, _, margin = loss_and_sides(params, problem)
     assert loss == pytest.approx(value, rel=1e-12)
-    numeric = smooth_central_difference(
-        lambda x: loss_and_sides(x, problem)[:2], params
-    )
+    numeric = central_difference(lambda x: loss_and_sides(x, problem)[:2], params)
     assert_matches_smooth_differences(grad, numeric)
     if margin > 1e-3:
         _, grad32 = kernel_gradient(params, problem, scale, np.float32)
@@ -254,9 +249,7 @@ def test_one_sgd_step_is_the_gradient_step(p, learning_rate):
         l2 = sum(np.sum(W**2) for W in naive.unpack(x, units)[0])
         return data_scale * (value - penalty * l2) + penalty * l2, sides
 
-    assert_matches_smooth_differences(
-        step, smooth_central_difference(sgd_objective, params)
-    )
+    assert_matches_smooth_differences(step, central_difference(sgd_objective, params))
 
 
 # ------------------------------------------------ training: dtypes and determinism
@@ -274,51 +267,68 @@ trainings = st.fixed_dictionaries(
 )
 
 
-def training_setup(params, shape):
-    """Estimator parameters (Poisson keeps the identity output) and data."""
+def training_setup(name, params, shape):
+    """Estimator, its parameters (Poisson keeps the identity output) and data."""
     if params["loss"] == "poisson":
         params = {**params, "out_activation": "identity"}
     X, y = data(params["random_state"], *shape, np.float64)
-    return params, X, (np.abs(y) if params["loss"] == "poisson" else y)
+    y = np.abs(y) if params["loss"] == "poisson" else y
+    estimator, params, y = for_estimator(name, params, y)
+    return estimator, params, X, y
 
 
+def in_dtype(y, dtype):
+    """Numeric targets in ``dtype``; labels as they are."""
+    return y.astype(dtype) if y.dtype.kind == "f" else y
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 @settings(deadline=None, max_examples=30, derandomize=True)
 @given(
     params=trainings,
     shape=st.tuples(st.integers(2, 60), st.integers(1, 5), st.integers(1, 3)),
     epochs=st.integers(1, 3),
 )
-def test_float32_training_follows_float64(params, shape, epochs):
+def test_float32_training_follows_float64(name, params, shape, epochs):
     """From the same initial weights (drawn in float64, cast), with the same
     batches, a float32 fit stays float32 and its predictions stay within 1e-4
     of the float64 fit's (targets are in [-1, 1]; each step adds roundings of
     about 6e-8 relative, and over these few epochs the largest difference
     seen was 5e-6), its loss curve within 1e-4 relative."""
-    params, X, y = training_setup(params, shape)
+    estimator, params, X, y = training_setup(name, params, shape)
     params = {**params, "max_iter": epochs, "learning_rate_init": 0.01}
     rng = np.random.RandomState(params["random_state"])
-    units = [shape[1], *params["hidden_layer_sizes"], shape[2]]
+    n_outputs = shape[2] if name == "regressor" else output_units(y)
+    units = [shape[1], *params["hidden_layer_sizes"], n_outputs]
     coefs = [rng.uniform(-0.5, 0.5, s) for s in zip(units[:-1], units[1:])]
     intercepts = [rng.uniform(-0.5, 0.5, n) for n in units[1:]]
     fits = {}
     for dtype in (np.float64, np.float32):
-        model = BackpropRegressor(**params, warm_start=True)
+        model = estimator.cls(**params, warm_start=True)
         model.coefs_ = [c.astype(dtype) for c in coefs]
         model.intercepts_ = [b.astype(dtype) for b in intercepts]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", UserWarning)  # batch_size clipped
-            model.fit(X.astype(dtype), y.astype(dtype))
-        assert all(a.dtype == dtype for a in model.coefs_ + model.intercepts_)
+            model.fit(X.astype(dtype), in_dtype(y, dtype))
+        assert all(a.dtype == dtype for a in weights(model))
         fits[dtype] = model
-    P32 = fits[np.float32].predict(X.astype(np.float32))
+    P32 = getattr(fits[np.float32], estimator.outputs)(X.astype(np.float32))
     assert P32.dtype == np.float32
-    assert_allclose(P32, fits[np.float64].predict(X), rtol=0, atol=1e-4)
+    P64 = getattr(fits[np.float64], estimator.outputs)(X)
+    assert_allclose(P32, P64, rtol=0, atol=1e-4)
     assert_allclose(
         fits[np.float32].loss_curve_, fits[np.float64].loss_curve_, rtol=1e-4
     )
 
 
+def output_units(labels):
+    """Output units of a classifier of ``labels``: one for two classes."""
+    n_classes = len(np.unique(labels))
+    return 1 if n_classes <= 2 else n_classes
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 @settings(deadline=None, max_examples=30, derandomize=True)
 @given(
     params=trainings,
@@ -327,21 +337,20 @@ def test_float32_training_follows_float64(params, shape, epochs):
     early_stopping=st.booleans(),
 )
 def test_same_random_state_gives_bitwise_identical_weights(
-    params, shape, dtype, early_stopping
+    name, params, shape, dtype, early_stopping
 ):
     """Two fits with the same random_state in one process: the same bits."""
-    params, X, y = training_setup(params, shape)
+    estimator, params, X, y = training_setup(name, params, shape)
     params = {**params, "max_iter": 3, "early_stopping": early_stopping}
     runs = []
     for _ in range(2):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", UserWarning)  # batch_size clipped
-            model = BackpropRegressor(**params).fit(X.astype(dtype), y.astype(dtype))
+            model = estimator.cls(**params).fit(X.astype(dtype), in_dtype(y, dtype))
         runs.append(model)
     first, second = runs
-    for a, b in zip(first.coefs_ + first.intercepts_,
-                    second.coefs_ + second.intercepts_):  # fmt: skip
+    for a, b in zip(weights(first), weights(second)):
         assert a.dtype == dtype
         assert a.tobytes() == b.tobytes()
     assert first.loss_curve_ == second.loss_curve_

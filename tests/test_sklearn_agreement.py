@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import assert_weights_close, make_data, weights
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -21,13 +22,25 @@ RTOL = 1e-9
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-def make_data(n_samples=103, n_features=5, n_outputs=1, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n_samples, n_features))
-    Y = np.column_stack(
-        [np.sin(X[:, j % n_features]) + 0.1 * X.sum(axis=1) for j in range(n_outputs)]
-    )
-    return X, (Y.ravel() if n_outputs == 1 else Y)
+def sines_and_sum(n_outputs=1):
+    """``n_outputs`` targets ``sin(x_j) + 0.1 sum(x)`` (cycling through the
+    features), 1-D for one output."""
+
+    def target(X):
+        n_features = X.shape[1]
+        Y = np.column_stack(
+            [
+                np.sin(X[:, j % n_features]) + 0.1 * X.sum(axis=1)
+                for j in range(n_outputs)
+            ]
+        )
+        return Y.ravel() if n_outputs == 1 else Y
+
+    return target
+
+
+def normal_data(n_samples=103, n_outputs=1):
+    return make_data(n_samples, 5, sines_and_sum(n_outputs), inputs="normal")
 
 
 def initial_weights(units, seed):
@@ -51,10 +64,7 @@ def train_from(estimator, weights, X, y):
 def assert_same_training(fast, fast_curve, reference, reference_curve):
     assert len(fast_curve) == len(reference_curve) == EPOCHS
     assert_allclose(fast_curve, reference_curve, rtol=RTOL, atol=0)
-    for ours, theirs in zip(fast.coefs_, reference.coefs_):
-        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
-    for ours, theirs in zip(fast.intercepts_, reference.intercepts_):
-        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+    assert_weights_close(fast, reference, rtol=RTOL, atol=1e-14)
     assert fast.t_ == reference.t_
 
 
@@ -78,7 +88,7 @@ def test_same_weights_as_mlpregressor(case, activation, n_outputs):
 
     1 and 3 outputs take the loop path of narrow output layers, 6 BLAS.
     """
-    X, y = make_data(n_outputs=n_outputs)
+    X, y = normal_data(n_outputs=n_outputs)
     params = dict(
         hidden_layer_sizes=(7, 4),
         activation=activation,
@@ -99,7 +109,7 @@ def test_same_initialisation_and_shuffling(hidden_layer_sizes):
 
     The (64, 80) network also runs fastbp's BLAS path.
     """
-    X, y = make_data(n_samples=250)
+    X, y = normal_data(250)
     params = dict(
         hidden_layer_sizes=hidden_layer_sizes,
         random_state=3,
@@ -114,7 +124,7 @@ def test_same_initialisation_and_shuffling(hidden_layer_sizes):
 
 def test_same_stopping_on_training_loss():
     """tol and n_iter_no_change stop training at the same epoch."""
-    X, y = make_data()
+    X, y = normal_data()
     params = dict(
         hidden_layer_sizes=(10,),
         solver="sgd",
@@ -133,7 +143,7 @@ def test_same_stopping_on_training_loss():
 
 def test_same_partial_fit():
     """Consecutive partial_fit calls keep the optimizer state, as scikit-learn."""
-    X, y = make_data()
+    X, y = normal_data()
     params = dict(hidden_layer_sizes=(8,), random_state=0, learning_rate_init=0.01)
     fast, ref = BackpropRegressor(**params), MLPRegressor(**params)
     for start in (0, 40, 0):
@@ -141,8 +151,7 @@ def test_same_partial_fit():
         ref.partial_fit(X[start : start + 60], y[start : start + 60])
     assert fast.n_iter_ == ref.n_iter_ == 1
     assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=RTOL)
-    for ours, theirs in zip(fast.coefs_, ref.coefs_):
-        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+    assert_weights_close(fast, ref, rtol=RTOL, atol=1e-14)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
@@ -150,7 +159,7 @@ def test_same_partial_fit():
 def test_float32_close_to_mlpregressor(solver, activation):
     """float32 training stays float32 and follows scikit-learn's float32 run
     (20 epochs of 8 batches: differences stay at float32's rounding level)."""
-    X, y = make_data()
+    X, y = normal_data()
     X, y = X.astype(np.float32), y.astype(np.float32)
     params = dict(
         hidden_layer_sizes=(16, 8), activation=activation, solver=solver,
@@ -160,10 +169,8 @@ def test_float32_close_to_mlpregressor(solver, activation):
         warnings.simplefilter("ignore", ConvergenceWarning)
         fast = BackpropRegressor(**params).fit(X, y)
         ref = MLPRegressor(**params).fit(X, y)
-    assert all(c.dtype == np.float32 for c in fast.coefs_ + fast.intercepts_)
-    for ours, theirs in zip(
-        fast.coefs_ + fast.intercepts_, ref.coefs_ + ref.intercepts_
-    ):
+    assert all(c.dtype == np.float32 for c in weights(fast))
+    for ours, theirs in zip(weights(fast), weights(ref)):
         assert np.max(np.abs(ours - theirs)) <= 1e-5 * np.max(np.abs(theirs))
 
 
@@ -176,7 +183,7 @@ def test_float32_close_to_mlpregressor(solver, activation):
 )
 def test_same_learning_rate_schedules(schedule):
     """'invscaling' and 'adaptive' change the step size as scikit-learn's."""
-    X, y = make_data(n_samples=150)
+    X, y = normal_data(150)
     params = dict(
         hidden_layer_sizes=(10,), solver="sgd", random_state=0, max_iter=40, **schedule
     )
@@ -185,14 +192,13 @@ def test_same_learning_rate_schedules(schedule):
     assert fast.n_iter_ == ref.n_iter_
     assert_allclose(fast.loss_curve_, ref.loss_curve_, rtol=RTOL)
     assert fast._learning_rate == pytest.approx(ref._optimizer.learning_rate, rel=1e-12)
-    for ours, theirs in zip(fast.coefs_, ref.coefs_):
-        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+    assert_weights_close(fast, ref, rtol=RTOL, atol=1e-14)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_same_early_stopping(weighted):
     """Same validation split, scores, stopping epoch and restored weights."""
-    X, y = make_data(n_samples=200, n_outputs=2)
+    X, y = normal_data(200, n_outputs=2)
     sample_weight = np.random.RandomState(5).uniform(0.5, 2, 200) if weighted else None
     params = dict(
         hidden_layer_sizes=(12,),
@@ -211,16 +217,13 @@ def test_same_early_stopping(weighted):
     assert fast.best_validation_score_ == pytest.approx(
         ref.best_validation_score_, rel=RTOL
     )
-    for ours, theirs in zip(
-        fast.coefs_ + fast.intercepts_, ref.coefs_ + ref.intercepts_
-    ):
-        assert_allclose(ours, theirs, rtol=RTOL, atol=1e-14)
+    assert_weights_close(fast, ref, rtol=RTOL, atol=1e-14)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_same_lbfgs_for_one_output(activation):
     """For one output the objective is scikit-learn's: the same iterates."""
-    X, y = make_data(n_samples=120)
+    X, y = normal_data(120)
     params = dict(
         hidden_layer_sizes=(8,),
         activation=activation,
@@ -233,15 +236,14 @@ def test_same_lbfgs_for_one_output(activation):
     ref = MLPRegressor(**params).fit(X, y)
     assert fast.n_iter_ == ref.n_iter_
     assert fast.loss_ == pytest.approx(ref.loss_, rel=1e-7)
-    for ours, theirs in zip(fast.coefs_, ref.coefs_):
-        assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
+    assert_weights_close(fast, ref, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("case", ["sgd-nesterov", "adam"])
 @pytest.mark.parametrize("n_outputs", [1, 3])
 def test_same_poisson_regression(case, n_outputs):
     """loss='poisson': exponential output, half deviance, as scikit-learn."""
-    X, _ = make_data(n_outputs=n_outputs)
+    X, _ = normal_data(n_outputs=n_outputs)
     rng = np.random.RandomState(2)
     y = rng.poisson(np.exp(0.5 * X[:, :n_outputs]))
     y = y.ravel() if n_outputs == 1 else y
@@ -263,7 +265,7 @@ def test_same_poisson_regression(case, n_outputs):
 @pytest.mark.parametrize("case", ["sgd-momentum", "adam"])
 def test_same_weighted_training(case):
     """sample_weight: weighted mean loss, L2 term over the batch's weight sum."""
-    X, y = make_data(n_outputs=2)
+    X, y = normal_data(n_outputs=2)
     sample_weight = np.random.RandomState(3).uniform(0.0, 3.0, len(X))
     params = dict(
         hidden_layer_sizes=(7,),
@@ -283,7 +285,7 @@ def test_same_weighted_training(case):
 
 def test_zero_weight_batch_is_skipped_where_scikit_learn_fails():
     """A mini-batch whose weights are all zero contributes nothing."""
-    X, y = make_data(n_samples=40)
+    X, y = normal_data(40)
     sample_weight = np.r_[np.ones(20), np.zeros(10), np.ones(10)]
     params = dict(
         hidden_layer_sizes=(5,),
@@ -299,5 +301,4 @@ def test_zero_weight_batch_is_skipped_where_scikit_learn_fails():
     keep = sample_weight > 0
     # Without the zero-weight batch: the same steps on the other batches.
     without = BackpropRegressor(**params).fit(X[keep], y[keep])
-    for ours, theirs in zip(fast.coefs_, without.coefs_):
-        assert_allclose(ours, theirs, rtol=1e-12)
+    assert_weights_close(fast, without, rtol=1e-12, atol=0)

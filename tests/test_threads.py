@@ -5,20 +5,10 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import assert_same_weights, blas_threads
 from joblib import Parallel, delayed
-from numpy.testing import assert_array_equal
-from threadpoolctl import threadpool_info
 
-from fastbp import BackpropRegressor
 from fastbp._threads import blas_threads_for
-
-
-def blas_threads():
-    return {
-        p["filepath"]: p["num_threads"]
-        for p in threadpool_info()
-        if p["user_api"] == "blas"
-    }
 
 
 @pytest.mark.parametrize("units", [[8, 64, 64, 1], [8, 300, 300, 1], [8, 1024, 1]])
@@ -66,25 +56,22 @@ def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_two_models_trained_in_two_threads_equal_serial_training():
+def test_two_models_trained_in_two_threads_equal_serial_training(estimator):
     """The kernels release the GIL and share no state: two fits running at the
     same time in two threads give the weights each gives alone."""
-    rng = np.random.RandomState(0)
-    X = rng.uniform(-1, 1, size=(600, 5))
-    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    X, y = estimator.make_data(
+        600, 5, lambda X: np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    )
     models = [
-        BackpropRegressor((32, 16), max_iter=15, tol=0, random_state=seed)
+        estimator.cls((32, 16), max_iter=15, tol=0, random_state=seed)
         for seed in (1, 2)
     ]
-    serial = [BackpropRegressor(**model.get_params()).fit(X, y) for model in models]
+    serial = [estimator.cls(**model.get_params()).fit(X, y) for model in models]
     # As in a search under joblib's threading backend.
     Parallel(n_jobs=2, backend="threading")(delayed(m.fit)(X, y) for m in models)
     for model, reference in zip(models, serial):
         assert model.n_iter_ == reference.n_iter_ == 15
-        for a, b in zip(
-            model.coefs_ + model.intercepts_, reference.coefs_ + reference.intercepts_
-        ):
-            assert_array_equal(a, b)
+        assert_same_weights(model, reference)
     assert not np.array_equal(models[0].coefs_[0], models[1].coefs_[0])
 
 

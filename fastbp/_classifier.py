@@ -1,8 +1,8 @@
 """``BackpropClassifier``: a multilayer perceptron classifier.
 
-What is particular to classification: labels (encoded by scikit-learn's
-``LabelBinarizer`` into the network's targets, decoded back into labels of
-y's kind), the output layer (one logistic unit for two classes, a softmax
+What is particular to classification: labels (encoded into the network's
+targets as scikit-learn's ``LabelBinarizer`` encodes them, decoded back into
+labels of y's kind), the output layer (one logistic unit for two classes, a softmax
 for more, one logistic unit per label of a multilabel indicator y), the log
 loss, accuracy as the validation score and the score, probabilities, and
 ``class_weight``. Everything else is the shared base's (``_base``).

@@ -8,6 +8,8 @@ loss, accuracy as the validation score and the score, probabilities, and
 ``class_weight``. Everything else is the shared base's (``_base``).
 """
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
@@ -302,7 +304,7 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
             missing = [i for i, v in enumerate(labels.ravel()) if _is_missing(v)]
             if missing:
                 raise ValueError(
-                    f"y has {len(missing)} missing labels (None or NaN), e.g. at "
+                    f"y has {len(missing)} missing labels (None, NaN or NA), e.g. at "
                     f"position {missing[0]}: remove those samples or give them "
                     "a label."
                 )
@@ -355,6 +357,14 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
             self._check_known_labels(kind, labels)
         elif not hasattr(self, "classes_") or not self.warm_start:
             self._y_type, self.classes_ = kind, labels
+        elif (kind == "multilabel-indicator") != (
+            self._y_type == "multilabel-indicator"
+        ):
+            raise ValueError(
+                f"warm_start can only be used where `y` is of the kind of the "
+                f"previous call to fit: that y was {self._y_type}, this one is "
+                f"{kind}. Fit with warm_start=False to start anew."
+            )
         elif set(labels) != set(self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as "
@@ -412,6 +422,12 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
                     f"class_weight names classes that are not in y's classes "
                     f"{self.classes_.tolist()}: {unknown}."
                 )
+            for label, weight in self.class_weight.items():
+                if not (isinstance(weight, Real) and 0 <= weight < np.inf):
+                    raise ValueError(
+                        "class_weight must give each class a non-negative finite "
+                        f"number, got {weight!r} for class {label!r}."
+                    )
             weights = {c: self.class_weight.get(c, 1.0) for c in self.classes_}
             return compute_sample_weight(weights, y)
         return compute_sample_weight(self.class_weight, y)
@@ -433,6 +449,8 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
     def _validation_score(self, P, Y_val, w_val):
         from sklearn.metrics import accuracy_score  # import when needed
 
+        # Of the decoded labels, as scikit-learn: a score even where the
+        # outputs overflowed (their labels are then mostly wrong).
         return accuracy_score(self._decode(Y_val), self._decode(P), sample_weight=w_val)
 
     def _stratify(self, Y):
@@ -574,7 +592,10 @@ def _labels_array(y):
 
 
 def _is_missing(value):
-    return value is None or (isinstance(value, float | np.floating) and value != value)
+    """None, NaN or pandas' NA (recognised without importing pandas)."""
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    return isinstance(value, float | np.floating) and value != value
 
 
 def _is_multilabel(y):

@@ -60,20 +60,20 @@ def split_validation(model, X, Y, sample_weight, weighted, random_state):
 def track_validation(model, validation, checkpoint):
     """Score the validation split after an epoch; keep the best weights.
 
-    Appends the score (``model._validation_score``: R^2 or accuracy) to
-    ``validation_scores_`` and the loss without its L2 term to
-    ``validation_loss_curve_``; both are NaN when the network's outputs are
-    not finite.
+    Appends the score (``model._validation_score``: R^2, NaN when the
+    network's outputs are not finite, or the accuracy of the labels they
+    decode to) to ``validation_scores_`` and the loss without its L2 term
+    (NaN when the outputs are not finite) to ``validation_loss_curve_``.
     """
     X_val, Y_val, w_val = validation
     P = model._forward(X_val)
+    with np.errstate(over="ignore", invalid="ignore"):  # outputs that overflowed
+        score = float(model._validation_score(P, Y_val, w_val))
     if np.isfinite(P).all():
-        with np.errstate(over="ignore", invalid="ignore"):  # R^2 of huge outputs
-            score = float(model._validation_score(P, Y_val, w_val))
         weights = np.ones(len(P), P.dtype) if w_val is None else w_val
         loss = loss_value(P, Y_val, weights, *model._loss_spec)
     else:
-        score = loss = np.nan
+        loss = np.nan
     record_validation(model, score, loss)
     if score > model.best_validation_score_:
         model.best_validation_score_ = score

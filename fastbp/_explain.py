@@ -282,10 +282,18 @@ def _derivation(step):
     d, y = step.desired[0], step.predicted[0]
     lines.append("Error")
     if step.cross_entropy:
+        softmax = step.layers[-1].activation == "softmax"
+        terms = [
+            f"{a:.9g} log {b:.9g}" if softmax
+            else f"{a:.9g} log {b:.9g} + {1 - a:.9g} log {1 - b:.9g}"
+            for a, b in zip(d, y)
+        ]  # fmt: skip
+        formula = (
+            "-sum_j d_j log y_j" if softmax
+            else "-sum_j [d_j log y_j + (1 - d_j) log(1 - y_j)]"
+        )  # fmt: skip
         lines.append(
-            "  E = -sum_j d_j log y_j = -("
-            + " + ".join(f"{a:.9g} log {b:.9g}" for a, b in zip(d, y))
-            + f") = {step.error:.9g}"
+            f"  E = {formula} = -(" + " + ".join(terms) + f") = {step.error:.9g}"
             + ("  (mean over rows, with the L2 term)" if len(step.desired) > 1
                else "")
         )  # fmt: skip

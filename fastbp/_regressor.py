@@ -338,6 +338,8 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
     def _validation_score(self, P, Y_val, w_val):
         from sklearn.metrics import r2_score  # import when needed
 
+        if not np.isfinite(P).all():
+            return np.nan  # as scikit-learn: no R^2 of non-finite outputs
         return r2_score(Y_val, P, sample_weight=w_val)
 
     def _stratify(self, Y):

@@ -358,3 +358,54 @@ def test_divergence_without_early_stopping_raises():
     model = BackpropClassifier(**dict(DIVERGING, early_stopping=False))
     with pytest.raises(ValueError, match="non-finite parameter weights"):
         model.fit(X, y)
+
+
+def test_a_warm_start_refuses_another_kind_of_y():
+    """One label per sample then a multilabel indicator (with the same
+    label set), or the reverse: refused, naming both kinds."""
+    X = np.random.RandomState(0).normal(size=(120, 4))
+    three = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    indicator = np.c_[X[:, 0] > 0, X[:, 1] > 0, X[:, 2] > 0].astype(int)
+    for first, second in [(three, indicator), (indicator, three)]:
+        model = BackpropClassifier((5,), max_iter=2, warm_start=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, first)
+        with pytest.raises(ValueError, match="multilabel-indicator"):
+            model.fit(X, second)
+
+
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf, "heavy"])
+def test_class_weight_values_must_be_non_negative_finite_numbers(weight):
+    X = np.random.RandomState(1).normal(size=(12, 3))
+    model = BackpropClassifier((3,), class_weight={0: weight}, max_iter=5)
+    with pytest.raises(ValueError, match="class_weight must give each class"):
+        model.fit(X, [0, 1, 2] * 4)
+
+
+def test_pandas_na_among_labels_is_a_missing_label():
+    X = np.random.RandomState(2).normal(size=(6, 3))
+    y = pd.Series(["a", "b", pd.NA, "a", "b", "a"], dtype="string")
+    with pytest.raises(ValueError, match="missing labels.*position 2"):
+        BackpropClassifier().fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # scikit-learn's overflows
+def test_overflowing_validation_outputs_are_scored_as_scikit_learn():
+    """Outputs that overflow on the held-out part still decode to labels,
+    whose accuracy scikit-learn records (not NaN): the same scores and best
+    weights until fastbp stops at the epoch whose weights diverge."""
+    X = np.random.RandomState(3).normal(size=(200, 5)) * 1e150
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    params = dict(solver="sgd", early_stopping=True, random_state=0, max_iter=40,
+                  learning_rate_init=0.5)  # fmt: skip
+    fast = BackpropClassifier((10,), **params).fit(X, y)
+    reference = MLPClassifier((10,), **params).fit(X, y)
+    finite = np.isfinite(fast.validation_scores_)
+    assert finite.sum() >= 1 and np.isnan(fast.validation_scores_[-1])
+    n = int(finite.sum())
+    assert_allclose(fast.validation_scores_[:n], reference.validation_scores_[:n])
+    assert fast.best_validation_score_ == reference.best_validation_score_
+    for ours, theirs in zip(fast.coefs_, reference.coefs_):
+        assert_allclose(ours, theirs, rtol=1e-9)

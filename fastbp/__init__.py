@@ -5,6 +5,7 @@ estimators, :class:`BackpropRegressor` and :class:`BackpropClassifier`.
 """
 
 from ._classifier import BackpropClassifier
+from ._display import LossCurveDisplay
 from ._explain import ExplainedStep, LayerStep, explain_step
 from ._out_of_core import partial_fit_blocks
 from ._regressor import BackpropRegressor
@@ -14,6 +15,7 @@ __all__ = [
     "BackpropRegressor",
     "ExplainedStep",
     "LayerStep",
+    "LossCurveDisplay",
     "explain_step",
     "partial_fit_blocks",
 ]

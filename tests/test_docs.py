@@ -9,6 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import fastbp._classifier
+import fastbp._display
 import fastbp._explain
 import fastbp._out_of_core
 import fastbp._regressor
@@ -44,6 +45,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
     assert namespace["classifier"].score(namespace["X_digits"] / 16,
                                          namespace["labels"]) > 0.95
     assert namespace["stream"].t_ == len(namespace["X_digits"])
+    assert (tmp_path / "loss_curves.png").stat().st_size > 0
     assert set(namespace["churn"].predict(namespace["customers"])) <= {"left",
                                                                         "stayed"}
     step = namespace["explain_step"](namespace["neuron"], [[0.1, 0.3]], [0.03])
@@ -54,6 +56,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
     "module",
     [
         fastbp._classifier,
+        fastbp._display,
         fastbp._regressor,
         fastbp._explain,
         fastbp._out_of_core,

@@ -13,6 +13,7 @@ import fastbp._display
 import fastbp._explain
 import fastbp._out_of_core
 import fastbp._regressor
+import fastbp.onnx
 import fastbp.datasets._worked_example
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -46,6 +47,8 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
                                          namespace["labels"]) > 0.95
     assert namespace["stream"].t_ == len(namespace["X_digits"])
     assert (tmp_path / "loss_curves.png").stat().st_size > 0
+    assert (namespace["onnx_labels"] == namespace["classifier"].predict(
+        namespace["X_digits"][:3] / 16)).all()
     assert set(namespace["churn"].predict(namespace["customers"])) <= {"left",
                                                                         "stayed"}
     step = namespace["explain_step"](namespace["neuron"], [[0.1, 0.3]], [0.03])
@@ -58,6 +61,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
         fastbp._classifier,
         fastbp._display,
         fastbp._regressor,
+        fastbp.onnx,
         fastbp._explain,
         fastbp._out_of_core,
         fastbp.datasets._worked_example,

@@ -162,19 +162,31 @@ def loss_value(P, Y, w, code, huber_delta):
 
 @jit
 def loss_delta(P, Y, w, delta, scale, code, huber_delta):
-    """Write the output error ``scale * w_i * g_ij`` into ``delta``."""
+    """Write the output error ``scale * w_i * g_ij`` into ``delta``.
+
+    The loss is chosen once, outside the loops (as in :func:`loss_value`).
+    """
     n, m = P.shape
-    for i in range(n):
-        for j in range(m):
-            e = P[i, j] - Y[i, j]
-            if code == SQUARED_ERROR:
-                g = e
-            elif code == ABSOLUTE_ERROR:
-                g = np.sign(e)
-            elif code == HUBER:
+    if code == ABSOLUTE_ERROR:
+        for i in range(n):
+            for j in range(m):
+                delta[i, j] = scale * w[i] * np.sign(P[i, j] - Y[i, j])
+    elif code == HUBER:
+        for i in range(n):
+            for j in range(m):
+                e = P[i, j] - Y[i, j]
                 g = e if abs(e) <= huber_delta else huber_delta * np.sign(e)
-            elif code == POISSON or code == BINARY_LOG_LOSS or code == LOG_LOSS:
-                g = e  # with respect to Z, for the canonical output
-            else:
-                raise ValueError("unknown loss code")
-            delta[i, j] = scale * w[i] * g
+                delta[i, j] = scale * w[i] * g
+    elif (
+        code == SQUARED_ERROR
+        or code == POISSON
+        or code == BINARY_LOG_LOSS
+        or code == LOG_LOSS
+    ):
+        # The squared error's P - Y; the others' with respect to Z, for their
+        # canonical output.
+        for i in range(n):
+            for j in range(m):
+                delta[i, j] = scale * w[i] * (P[i, j] - Y[i, j])
+    else:
+        raise ValueError("unknown loss code")

@@ -168,9 +168,12 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import scale
     >>> from fastbp import BackpropClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> model = BackpropClassifier((16,), max_iter=500, random_state=0).fit(X, y)
+    >>> X = scale(X)
+    >>> model = BackpropClassifier((16,), learning_rate_init=0.01, max_iter=1000,
+    ...                            random_state=0).fit(X, y)
     >>> model.predict(X[:3])
     array([0, 0, 0])
     >>> model.predict_proba(X[:1]).shape

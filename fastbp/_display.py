@@ -12,7 +12,7 @@ __all__ = ["LossCurveDisplay"]
 
 class LossCurveDisplay:
     """The training loss of every epoch, with the validation loss, the
-    validation score and the best epoch when early stopping ran.
+    validation score and the kept (best) epoch when early stopping ran.
 
     Build it with :meth:`from_estimator`; ``plot`` draws it. As scikit-learn's
     displays, the attributes hold what was drawn.
@@ -26,8 +26,9 @@ class LossCurveDisplay:
     validation_scores : array-like of shape (n_epochs,), default=None
         Score on the validation split of each epoch (R^2 or accuracy).
     best_epoch : int, default=None
-        The epoch (from 1) whose weights the estimator kept: the best
-        validation score with early stopping, else the lowest training loss.
+        The epoch (from 1) whose weights the estimator kept, marked: with
+        early stopping, that of the best validation score; None (no mark)
+        otherwise, as the estimator keeps the last epoch's weights.
     estimator_name : str, default=None
         Shown in the title.
     score_name : str, default="validation score"
@@ -104,14 +105,10 @@ class LossCurveDisplay:
         check_is_fitted(estimator, "loss_curve_")
         scores = getattr(estimator, "validation_scores_", None)
         losses = np.asarray(estimator.loss_curve_, dtype=float)
+        best_epoch = None  # without early stopping the last epoch is kept
         if scores:
             finite = np.where(np.isfinite(scores), scores, -np.inf)
             best_epoch = int(np.argmax(finite)) + 1
-        elif len(losses):
-            finite = np.where(np.isfinite(losses), losses, np.inf)
-            best_epoch = int(np.argmin(finite)) + 1
-        else:
-            best_epoch = None
         lbfgs = getattr(estimator, "solver", None) == "lbfgs"
         display = cls(
             loss_curve=losses,

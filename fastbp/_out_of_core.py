@@ -31,7 +31,8 @@ def partial_fit_blocks(
     X : dask array of shape (n_samples, n_features)
         Input, chunked along rows (e.g. ``da.from_zarr(...)``, or
         ``dataframe.to_dask_array(lengths=True)``); column chunks are merged.
-        A NumPy array is one block.
+        A NumPy array is split into Dask's automatic row chunks (one block
+        below about 128 MiB).
     y : dask or NumPy array of shape (n_samples,) or (n_samples, n_outputs)
         Targets, rechunked to the row blocks of X.
     sample_weight : dask or NumPy array of shape (n_samples,), default=None

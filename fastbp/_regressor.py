@@ -146,9 +146,9 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
     validation_scores_ : list of float or None
         R^2 on the validation split after every epoch (early stopping only).
     validation_loss_curve_ : list of float or None
-        Half the mean squared error on the validation split after every epoch,
-        without the L2 term (early stopping only): the curve to put beside
-        ``loss_curve_``.
+        The estimator's loss (``loss``; half the mean squared error by
+        default) on the validation split after every epoch, without the L2
+        term (early stopping only): the curve to put beside ``loss_curve_``.
     best_validation_score_ : float or None
         Best validation R^2 (early stopping only).
 
@@ -167,8 +167,11 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
     ``on_fit_task_end`` returns True stops it after that epoch.
 
     Training stops with a ValueError when the loss or the weights become
-    non-finite, keeping the weights of the last finite epoch; Ctrl-C keeps
-    those of the last finished epoch, warns and returns the estimator.
+    non-finite, keeping the weights of the last finite epoch; with early
+    stopping it records a NaN validation score, keeps the best epoch's
+    weights and warns (ConvergenceWarning), as scikit-learn. Ctrl-C keeps
+    those of the last finished epoch (the best validation epoch's with early
+    stopping), warns and returns the estimator.
     ``predict`` warns (RuntimeWarning) when some predictions are inf or NaN,
     which happens on inputs far beyond the training data.
 

@@ -9,9 +9,11 @@ JavaScript or mobile. ``import fastbp`` never imports skl2onnx: install the
 ``onnx`` extra and import this module to export.
 
 The graph is the network: per layer ``MatMul`` and ``Add``, then the
-activation (``Relu``, ``Tanh``, ``Sigmoid``, ``LeakyRelu`` with slope 0.01,
-``Elu``, ``Exp`` for the Poisson loss's output, ``Softmax``), in the
-input's precision (float32 or float64). A regressor's output is
+activation (``Relu``, ``Tanh``, ``Sigmoid``, ``Exp`` for the Poisson
+loss's output, ``Softmax``; leaky_relu as ``Max(z, 0.01 z)`` and elu as
+``Where(z < 0, Exp(z) - 1, z)``, from elementary operators, as onnxruntime
+has no float64 LeakyRelu or Elu), in the input's precision (float32 or
+float64). A regressor's output is
 (n_samples, n_outputs). A classifier's outputs are scikit-learn's: the
 labels (as fastbp predicts them: the most probable class, the second of two
 above 0.5, each label above 0.5 for multilabel y) and the probabilities

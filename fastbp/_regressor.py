@@ -141,7 +141,7 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
         Activation of the output layer.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when X has string column names.
     validation_scores_ : list of float or None
         R^2 on the validation split after every epoch (early stopping only).

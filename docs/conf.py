@@ -24,7 +24,9 @@ extensions = [
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",  # the pages shared with the README, in Markdown
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 autosummary_generate = True
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

@@ -16,17 +16,28 @@ import fastbp._regressor
 import fastbp.onnx
 import fastbp.datasets._worked_example
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+# README, then the documentation's Markdown pages that continue it, in the
+# order their examples build on each other.
+PAGES = [README] + [ROOT / "docs" / name for name in
+                    ("ecosystem.md", "onnx.md", "backprop_by_hand.md")]  # fmt: skip
 
 
 def readme_python_blocks():
-    """(info string, code) of every ```python block of README, in order."""
-    return re.findall(r"```(python[^\n]*)\n(.*?)```", README.read_text(), flags=re.S)
+    """(info string, code) of every ```python block of README and of the
+    pages that continue it, in order."""
+    return [
+        block
+        for page in PAGES
+        for block in re.findall(r"```(python[^\n]*)\n(.*?)```", page.read_text(),
+                                flags=re.S)  # fmt: skip
+    ]
 
 
 def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
-    """Every ```python block of README, run one after the other (in an empty
-    directory, for the files they write). A block marked ```python no-run
+    """Every ```python block of README and its pages, run one after the
+    other (in an empty directory, for the files they write). A block marked ```python no-run
     needs a service outside the tests (a Dask scheduler): it is compiled."""
     blocks = readme_python_blocks()
     assert len(blocks) >= 8
@@ -35,7 +46,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for info, block in blocks:
-            code = compile(block, str(README), "exec")
+            code = compile(block, "README and docs", "exec")
             if info.split() == ["python"]:
                 exec(code, namespace)
             else:

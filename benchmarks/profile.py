@@ -35,7 +35,7 @@ from fastbp._layout import coef_view, intercept_view, layer_view
 from fastbp._loss import error_includes_derivative, loss_delta, loss_value
 from fastbp._network import batch_workspaces, gather_rows, run_epoch
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters, optimizer_step
-from fastbp._threads import blas_threads_for
+from fastbp._threads import one_blas_thread
 
 from .machine import machine_info
 from .workload import (
@@ -219,7 +219,7 @@ def profile(hidden, dtype, classes=None, outputs=1):
         rows.append((name, _microseconds(function, *args), blas))
 
     n_layers = batch.units.shape[0] - 1
-    with blas_threads_for(batch.units):
+    with one_blas_thread():
         step("gather rows", _repeat_gather,
              (batch.data, batch.order, batch.units, batch.workspaces))  # fmt: skip
         for layer in range(n_layers):

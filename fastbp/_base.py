@@ -44,7 +44,7 @@ from ._inputs import check_numeric, dense_if_sparse, dense_row_blocks
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
 from ._stochastic import train_stochastic
-from ._threads import blas_threads_for
+from ._threads import one_blas_thread
 
 # Rows per chunk when predicting: at most this many (measured: 4096 is
 # fastest on 100k rows), and at most PREDICT_CHUNK_VALUES activations per
@@ -168,7 +168,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         context = fit_context(self, 1 if incremental else self.max_iter)
         report = self._callback_report(X, Y, sample_weight if weighted else None)
         context.call_on_fit_task_begin(estimator=self, **report)
-        with blas_threads_for(self._units):
+        with one_blas_thread():
             if stochastic:
                 train_stochastic(
                     self, X, Y, sample_weight, weighted, random_state,

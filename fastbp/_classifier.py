@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from ._activations import IDENTITY
+from ._activations import IDENTITY, OUTPUT_CODES, add_bias_and_activate
 from ._base import BaseBackprop
 from ._callbacks import with_callbacks
 from ._concurrency import lock_of
@@ -419,7 +419,8 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
                     "class_weight as a dict needs one label per sample; for a "
                     "multilabel y use 'balanced' or sample_weight."
                 )
-            unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+            known = set(self.classes_)
+            unknown = [c for c in self.class_weight if c not in known]
             if unknown:
                 raise ValueError(
                     f"class_weight names classes that are not in y's classes "
@@ -509,7 +510,10 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
             float64, 1e-45 in float32), never 0, so that its logarithm is
             :meth:`predict_log_proba`'s.
         """
-        P = self._network_outputs(X)
+        return self._probabilities(self._network_outputs(X))
+
+    def _probabilities(self, P):
+        """predict_proba's columns from the network's outputs ``P``."""
         if P.shape[1] == 1 and self._y_type != "multilabel-indicator":
             P = np.hstack([1 - P, P])
         return np.maximum(P, _smallest_positive(P.dtype), out=P)
@@ -537,8 +541,13 @@ class BackpropClassifier(ClassifierMixin, BaseBackprop):
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        P = self.predict_proba(X)
         Z = self._network_outputs(X, output_code=IDENTITY)
+        # One forward pass: the output layer's kernel applied to the logits
+        # (bias included, so with a zero bias) gives predict_proba's bits.
+        P = Z.copy()
+        code = OUTPUT_CODES[self.out_activation_]
+        add_bias_and_activate(P, np.zeros(P.shape[1], P.dtype), code)
+        P = self._probabilities(P)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.out_activation_ == "softmax":
                 shifted = Z - Z.max(axis=1, keepdims=True)

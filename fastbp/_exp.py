@@ -43,28 +43,24 @@ X_MIN = -746.0
 C = tuple(1.0 / float(np.prod(np.arange(1, n + 1))) for n in range(14))
 
 
-@intrinsic
-def _bits_as_float64(typingctx, bits):
-    """The float64 whose bit pattern is the int64 ``bits``."""
-    if bits != types.int64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
+# The float type of each integer type's bit pattern, for _bits_as_float.
+_FLOAT_OF_BITS = {
+    types.int64: (types.float64, ir.DoubleType()),
+    types.int32: (types.float32, ir.FloatType()),
+}
 
 
 @intrinsic
-def _bits_as_float32(typingctx, bits):
-    """The float32 whose bit pattern is the int32 ``bits``."""
-    if bits != types.int32:
+def _bits_as_float(typingctx, bits):
+    """The float64 (float32) whose bit pattern is the int64 (int32) ``bits``."""
+    if bits not in _FLOAT_OF_BITS:
         return None
+    float_type, ir_type = _FLOAT_OF_BITS[bits]
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
+        return builder.bitcast(args[0], ir_type)
 
-    return types.float32(types.int32), codegen
+    return float_type(bits), codegen
 
 
 @intrinsic
@@ -83,7 +79,7 @@ def _fma(typingctx, a, b, c):
 @jit(inline="always")
 def _power_of_two(k):
     """``2.0 ** k`` for an integer ``-1022 <= k <= 1023``."""
-    return _bits_as_float64(numba.int64(k + 1023) << 52)
+    return _bits_as_float(numba.int64(k + 1023) << 52)
 
 
 @jit(inline="always")
@@ -125,7 +121,7 @@ C32 = tuple(np.float32(c) for c in C[:8])
 @jit(inline="always")
 def _power_of_two_32(k):
     """``2 ** k`` in float32 for an integer ``-126 <= k <= 127``."""
-    return _bits_as_float32(numba.int32((numba.int64(k) + 127) << 23))
+    return _bits_as_float(numba.int32((numba.int64(k) + 127) << 23))
 
 
 @jit(inline="always")

@@ -41,19 +41,13 @@ def _blas_pools():
     return ThreadpoolController().select(user_api="blas")
 
 
-def blas_threads_for(units):
-    """Context in which to train a network of layer sizes ``units``.
-
-    Parameters
-    ----------
-    units : sequence of int
-        Units per layer, input and output included.
+def one_blas_thread():
+    """Context in which training runs: BLAS limited to one thread, for every
+    network (see the module's docstring).
 
     Returns
     -------
     context : context manager
-        Limits BLAS to one thread (see the module's docstring), for every
-        network.
     """
     return _ONE_BLAS_THREAD.held()
 

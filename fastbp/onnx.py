@@ -36,7 +36,7 @@ True
 
 import numpy as np
 from skl2onnx import update_registered_converter
-from skl2onnx.common._apply_operation import apply_cast, apply_concat, apply_sub
+from skl2onnx.common._apply_operation import apply_cast
 from skl2onnx.common.data_types import Int64TensorType, guess_proto_type
 from skl2onnx.common.shape_calculator import (
     calculate_linear_classifier_output_shapes,
@@ -69,8 +69,8 @@ def _precision(operator):
 
 
 def _network(scope, operator, container, model):
-    """Add the network's layers to the graph; return its output's name."""
-    check_is_fitted(model, "coefs_")
+    """Add the network's layers to the graph; return its output's name
+    (the shape functions, which skl2onnx runs first, checked it is fitted)."""
     proto = _precision(operator)
     dtype = np.float64 if proto == onnx_proto.TensorProto.DOUBLE else np.float32
     A = scope.get_unique_variable_name("input")
@@ -81,23 +81,22 @@ def _network(scope, operator, container, model):
         b_name = scope.get_unique_variable_name("b")
         container.add_initializer(W_name, proto, W.shape, np.asarray(W, dtype).ravel())
         container.add_initializer(b_name, proto, [1, len(b)], np.asarray(b, dtype))
-        product, Z = (scope.get_unique_variable_name(n) for n in ("product", "Z"))
-        container.add_node("MatMul", [A, W_name], product,
-                           name=scope.get_unique_operator_name("MatMul"))  # fmt: skip
-        container.add_node("Add", [product, b_name], Z,
-                           name=scope.get_unique_operator_name("Add"))  # fmt: skip
+        product = _node(scope, container, "MatMul", [A, W_name])
+        Z = _node(scope, container, "Add", [product, b_name])
         A = _activate(scope, container, Z, name, proto)
     return A
 
 
-def _constant(scope, container, proto, value):
+def _constant(scope, container, proto, values, shape=()):
+    """A constant tensor of the graph; its name."""
     name = scope.get_unique_variable_name("constant")
-    container.add_initializer(name, proto, [], [value])
+    container.add_initializer(name, proto, list(shape), list(np.ravel(values)))
     return name
 
 
-def _node(scope, container, op_type, inputs, **attributes):
-    output = scope.get_unique_variable_name(op_type.lower())
+def _node(scope, container, op_type, inputs, output=None, **attributes):
+    """Add an ``op_type`` node; its output's name (a new one unless given)."""
+    output = output or scope.get_unique_variable_name(op_type.lower())
     container.add_node(op_type, inputs, output,
                        name=scope.get_unique_operator_name(op_type), **attributes)  # fmt: skip
     return output
@@ -119,8 +118,7 @@ def _activate(scope, container, Z, name, proto):
 
 def _convert_regressor(scope, operator, container):
     P = _network(scope, operator, container, operator.raw_operator)
-    container.add_node("Identity", P, operator.outputs[0].full_name,
-                       name=scope.get_unique_operator_name("Identity"))  # fmt: skip
+    _node(scope, container, "Identity", [P], operator.outputs[0].full_name)
 
 
 def _label_tensor(classes):
@@ -142,7 +140,6 @@ def _label_tensor(classes):
 
 def _convert_classifier(scope, operator, container):
     model = operator.raw_operator
-    check_is_fitted(model, "classes_")
     if model._y_type != "multilabel-indicator" and len(model.classes_) < 2:
         raise ValueError(
             "A classifier fitted on one class always predicts it; there is "
@@ -159,36 +156,23 @@ def _convert_classifier(scope, operator, container):
     P = _network(scope, operator, container, model)
     probabilities, labels = operator.outputs[1].full_name, operator.outputs[0].full_name
     if model._y_type == "multilabel-indicator":
-        container.add_node("Identity", P, probabilities,
-                           name=scope.get_unique_operator_name("Identity"))  # fmt: skip
-        half, above = (scope.get_unique_variable_name(n) for n in ("half", "above"))
-        container.add_initializer(half, proto, [], [0.5])
-        container.add_node("Greater", [P, half], above,
-                           name=scope.get_unique_operator_name("Greater"))  # fmt: skip
+        _node(scope, container, "Identity", [P], probabilities)
+        half = _constant(scope, container, proto, 0.5)
+        above = _node(scope, container, "Greater", [P, half])
         apply_cast(scope, above, labels, container, to=onnx_proto.TensorProto.INT64)
         return
     if len(model.classes_) == 2:
-        one, negative = (scope.get_unique_variable_name(n) for n in ("one", "q"))
-        container.add_initializer(one, proto, [], [1])
-        apply_sub(scope, [one, P], negative, container, broadcast=1)
-        apply_concat(scope, [negative, P], probabilities, container, axis=1)
+        negative = _node(scope, container, "Sub", [_constant(scope, container, proto, 1.0), P])
+        _node(scope, container, "Concat", [negative, P], probabilities, axis=1)
     else:
-        container.add_node("Identity", P, probabilities,
-                           name=scope.get_unique_operator_name("Identity"))  # fmt: skip
+        _node(scope, container, "Identity", [P], probabilities)
     label_type, values = _label_tensor(model.classes_)
-    classes, index, picked = (
-        scope.get_unique_variable_name(n) for n in ("classes", "index", "picked")
-    )
-    container.add_initializer(classes, label_type, values.shape, values.tolist())
-    container.add_node("ArgMax", probabilities, index, axis=1,
-                       name=scope.get_unique_operator_name("ArgMax"))  # fmt: skip
-    container.add_node("ArrayFeatureExtractor", [classes, index], picked,
-                       op_domain="ai.onnx.ml",
-                       name=scope.get_unique_operator_name("ArrayFeatureExtractor"))  # fmt: skip
-    shape = scope.get_unique_variable_name("shape")
-    container.add_initializer(shape, onnx_proto.TensorProto.INT64, [1], [-1])
-    container.add_node("Reshape", [picked, shape], labels,
-                       name=scope.get_unique_operator_name("Reshape"))  # fmt: skip
+    classes = _constant(scope, container, label_type, values.tolist(), values.shape)
+    index = _node(scope, container, "ArgMax", [probabilities], axis=1)
+    picked = _node(scope, container, "ArrayFeatureExtractor", [classes, index],
+                   op_domain="ai.onnx.ml")  # fmt: skip
+    shape = _constant(scope, container, onnx_proto.TensorProto.INT64, [-1], [1])
+    _node(scope, container, "Reshape", [picked, shape], labels)
 
 
 def _regressor_shapes(operator):

@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.class_weight import compute_sample_weight
+from conftest import assert_same_weights
 from test_classifier_agreement import KINDS, make_data
 
 from fastbp import BackpropClassifier, partial_fit_blocks
@@ -49,11 +50,6 @@ def logits(model, X):
     """The output layer's pre-activation, computed in plain NumPy."""
     names = [model.activation] * (model.n_layers_ - 2) + ["identity"]
     return naive.forward(model.coefs_, model.intercepts_, names, X)[-1]
-
-
-def assert_same_parameters(a, b):
-    for ours, theirs in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
-        assert_array_equal(ours, theirs)
 
 
 # ------------------------------------------------------------------ labels
@@ -197,7 +193,7 @@ def test_class_weight_is_compute_sample_weight(solver, class_weight, weighted):
     reference = fit_quietly(
         BackpropClassifier(**params), X, y, sample_weight=expected_weights
     )
-    assert_same_parameters(weighted_classes, reference)
+    assert_same_weights(weighted_classes, reference)
 
 
 def test_class_weight_naming_an_unknown_class_is_refused():
@@ -265,7 +261,7 @@ def test_partial_fit_blocks_passes_classes():
             in_memory.partial_fit(X[start:stop], y[start:stop], classes=classes)
     assert_array_equal(by_blocks.classes_, classes)
     assert by_blocks.t_ == in_memory.t_ == 2 * len(X)
-    assert_same_parameters(by_blocks, in_memory)
+    assert_same_weights(by_blocks, in_memory)
 
 
 # ------------------------------------------------------------ refused targets
@@ -350,7 +346,7 @@ def test_divergence_with_early_stopping_keeps_the_best_epoch():
         reference = MLPClassifier(**DIVERGING).fit(X, y)
     finite_epochs = reference.validation_scores_[: fast.n_iter_ - 1]
     assert fast.validation_scores_[:-1] == finite_epochs
-    assert_same_parameters(fast, reference)
+    assert_same_weights(fast, reference)
 
 
 def test_divergence_without_early_stopping_raises():

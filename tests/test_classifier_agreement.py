@@ -18,6 +18,8 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
+from conftest import assert_weights_close, weights
+
 from fastbp import BackpropClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -50,13 +52,15 @@ def sample_weight_for(y, weighted, seed=1):
     return np.random.RandomState(seed).uniform(0.2, 2.0, len(y))
 
 
-def parameters(model):
-    return model.coefs_ + model.intercepts_
-
-
-def assert_same_weights(fast, reference, rtol, atol):
-    for ours, theirs in zip(parameters(fast), parameters(reference), strict=True):
-        assert_allclose(ours, theirs, rtol=rtol, atol=atol)
+def fit_both(X, y, solver, sample_weight):
+    """fastbp's and scikit-learn's classifiers fitted with the same settings."""
+    params = dict(
+        hidden_layer_sizes=(7, 4), solver=solver, alpha=1e-3, batch_size=32,
+        learning_rate_init=0.01, max_iter=8, random_state=0,
+    )  # fmt: skip
+    fast = BackpropClassifier(**params).fit(X, y, sample_weight=sample_weight)
+    reference = MLPClassifier(**params).fit(X, y, sample_weight=sample_weight)
+    return fast, reference
 
 
 def glorot_draws(units, activation, seed):
@@ -90,7 +94,7 @@ def test_same_random_state_draws_the_same_initial_weights(activation, kind, dtyp
     reference = MLPClassifier(**params).fit(X, y)
     n_outputs = 1 if kind == "binary" else (3 if kind == "multilabel" else 4)
     expected, _ = glorot_draws([X.shape[1], 7, 4, n_outputs], activation, seed=3)
-    for ours, theirs, drawn in zip(parameters(fast), parameters(reference), expected):
+    for ours, theirs, drawn in zip(weights(fast), weights(reference), expected):
         assert ours.dtype == dtype
         assert_array_equal(ours, drawn.astype(dtype))
         assert_array_equal(ours, theirs)
@@ -105,16 +109,10 @@ def test_same_random_state_draws_the_same_initial_weights(activation, kind, dtyp
 def test_same_training_as_mlpclassifier(solver, kind, weighted):
     """float64: the same weights, loss curve, loss and epochs."""
     X, y = make_data(kind)
-    sample_weight = sample_weight_for(y, weighted)
-    params = dict(
-        hidden_layer_sizes=(7, 4), solver=solver, alpha=1e-3, batch_size=32,
-        learning_rate_init=0.01, max_iter=8, random_state=0,
-    )  # fmt: skip
-    fast = BackpropClassifier(**params).fit(X, y, sample_weight=sample_weight)
-    reference = MLPClassifier(**params).fit(X, y, sample_weight=sample_weight)
+    fast, reference = fit_both(X, y, solver, sample_weight_for(y, weighted))
     assert fast.out_activation_ == reference.out_activation_
     assert fast.n_iter_ == reference.n_iter_
-    assert_same_weights(fast, reference, RTOL[solver], ATOL[solver])
+    assert_weights_close(fast, reference, RTOL[solver], ATOL[solver])
     assert fast.loss_ == pytest.approx(reference.loss_, rel=RTOL[solver])
     if solver != "lbfgs":  # scikit-learn keeps no loss curve for L-BFGS
         assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=RTOL[solver])
@@ -131,17 +129,11 @@ def test_float32_training_stays_float32_close_to_mlpclassifier(
     within 1e-4 of the largest weight of scikit-learn's."""
     X, y = make_data(kind)
     X = X.astype(np.float32)
-    sample_weight = sample_weight_for(y, weighted)
-    params = dict(
-        hidden_layer_sizes=(7, 4), solver=solver, alpha=1e-3, batch_size=32,
-        learning_rate_init=0.01, max_iter=8, random_state=0,
-    )  # fmt: skip
-    fast = BackpropClassifier(**params).fit(X, y, sample_weight=sample_weight)
-    reference = MLPClassifier(**params).fit(X, y, sample_weight=sample_weight)
+    fast, reference = fit_both(X, y, solver, sample_weight_for(y, weighted))
     expected_reference = np.float64 if solver == "lbfgs" else np.float32
-    assert all(w.dtype == np.float32 for w in parameters(fast))
-    assert all(w.dtype == expected_reference for w in parameters(reference))
-    for ours, theirs in zip(parameters(fast), parameters(reference), strict=True):
+    assert all(w.dtype == np.float32 for w in weights(fast))
+    assert all(w.dtype == expected_reference for w in weights(reference))
+    for ours, theirs in zip(weights(fast), weights(reference), strict=True):
         assert np.max(np.abs(ours - theirs)) <= 1e-4 * np.max(np.abs(theirs))
     if solver != "lbfgs":
         assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=1e-5)
@@ -176,16 +168,16 @@ def test_same_early_stopping_as_mlpclassifier(solver, kind, weighted):
     assert_allclose(fast.validation_scores_, reference.validation_scores_, rtol=1e-12)
     assert fast.best_validation_score_ == reference.best_validation_score_
     assert fast.best_loss_ is None and reference.best_loss_ is None
-    assert_same_weights(fast, reference, RTOL[solver], ATOL[solver])
+    assert_weights_close(fast, reference, RTOL[solver], ATOL[solver])
 
 
 def split_as_mlpclassifier(X, y, sample_weight, units, kind):
     """The training and validation parts, drawn from the random stream as
     scikit-learn does: after the initial weights, stratified for two classes."""
     _, rng = glorot_draws(units, "relu", seed=EARLY_STOPPING["random_state"])
-    weights = np.ones(len(X)) if sample_weight is None else sample_weight
+    w = np.ones(len(X)) if sample_weight is None else sample_weight
     X_train, X_val, y_train, y_val, w_train, w_val = train_test_split(
-        X, y, weights,
+        X, y, w,
         random_state=rng,
         test_size=EARLY_STOPPING["validation_fraction"],
         stratify=y if kind == "binary" else None,
@@ -263,7 +255,7 @@ def test_same_partial_fit_as_mlpclassifier(solver, kind, dtype):
         assert fast.n_iter_ == reference.n_iter_ == 1
         assert fast.t_ == reference.t_
         assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=rtol)
-        for ours, theirs in zip(parameters(fast), parameters(reference)):
+        for ours, theirs in zip(weights(fast), weights(reference)):
             assert ours.dtype == dtype
             scale = np.max(np.abs(theirs))
             assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-3 * scale)

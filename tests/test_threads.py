@@ -8,13 +8,12 @@ import pytest
 from conftest import assert_same_weights, blas_threads
 from joblib import Parallel, delayed
 
-from fastbp._threads import blas_threads_for
+from fastbp._threads import one_blas_thread
 
 
-@pytest.mark.parametrize("units", [[8, 64, 64, 1], [8, 300, 300, 1], [8, 1024, 1]])
-def test_training_uses_one_blas_thread_and_restores(units):
+def test_training_uses_one_blas_thread_and_restores():
     before = blas_threads()
-    with blas_threads_for(units):
+    with one_blas_thread():
         inside = blas_threads()
     assert inside and set(inside.values()) == {1}
     assert blas_threads() == before
@@ -34,7 +33,7 @@ def test_overlapping_fits_restore_the_threads_of_before(first_to_leave):
     seen = {}
 
     def fit(name, other):
-        with blas_threads_for([8, 16, 1]):
+        with one_blas_thread():
             both_in.wait()
             seen[name] = set(blas_threads().values())
             both_in.wait()
@@ -86,7 +85,7 @@ def test_a_child_forked_during_a_fit_gets_the_threads_back():
     before = blas_threads()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    with blas_threads_for([8, 64, 1]):
+    with one_blas_thread():
         child = context.Process(target=_threads_in_child, args=(queue,))
         child.start()
         in_child = queue.get(timeout=60)

@@ -62,19 +62,19 @@ def _repeat_product(A, B, out, reps):
 @jit
 def _repeat_forward(A_prev, W, b, A, code, reps):
     for _ in range(reps):
-        dense_forward(A_prev, W, b, A, code)
+        dense_forward(A_prev, W, b, A, code, 1)
 
 
 @jit
 def _repeat_gradient(A_prev, delta, W, dW, db, reps):
     for _ in range(reps):
-        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db)
+        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db, 1)
 
 
 @jit
-def _repeat_backward(delta, W, A_prev, code, delta_prev, reps):
+def _repeat_backward(delta, W, A_prev, code, delta_prev, scratch, reps):
     for _ in range(reps):
-        dense_backward(delta, W, A_prev, code, delta_prev)
+        dense_backward(delta, W, A_prev, code, delta_prev, scratch, 1)
 
 
 @jit
@@ -162,7 +162,9 @@ class _Batch:
         self.data = (self.X, self.Y, self.w)
         self.order = np.random.RandomState(0).permutation(X.shape[0])
         self.workspaces = batch_workspaces(self.units, BATCH_SIZE, X.dtype)
-        self.acts, self.deltas, self.Y_batch, self.w_batch = self.workspaces
+        self.acts, self.deltas, self.Y_batch, self.w_batch, self.scratch = (
+            self.workspaces
+        )
         self.grad = np.zeros_like(self.params)
         self.hyper = optimizer_hyperparameters(
             LEARNING_RATE, 0.9, True, 0.9, 0.999, 1e-8
@@ -196,7 +198,7 @@ class _Batch:
                 run_epoch(
                     self.data, self.order, BATCH_SIZE, params, self.grad,
                     self.network, ALPHA, self.model._loss_spec, self.workspaces,
-                    optimizer, 1,
+                    optimizer, 1, 1,
                 )  # fmt: skip
 
         n_batches = -(-self.X.shape[0] // BATCH_SIZE)
@@ -240,7 +242,8 @@ def profile(hidden, dtype, classes=None, outputs=1):
             if layer > 0:
                 delta_prev = batch.layer(layer - 1)[6]
                 step(f"{name} backward", _repeat_backward,
-                     (delta, W, A_prev, batch.codes[layer - 1], delta_prev),
+                     (delta, W, A_prev, batch.codes[layer - 1], delta_prev,
+                      batch.scratch),
                      (delta, W.T, delta_prev))  # fmt: skip
         step("optimizer (adam)", _repeat_optimizer,
              (SOLVER_CODES["adam"], batch.params.copy(), batch.grad,

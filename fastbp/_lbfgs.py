@@ -71,11 +71,14 @@ def train_lbfgs(model, X, Y, sample_weight, context):
     from ._loss import gradient_scale
     from ._network import FullBatch
     from ._stochastic import SKLEARN_DIVERGENCE
+    from ._threads import training_threads
 
     loss_code = model._loss_spec[0]
+    units = model._units
+    threads = training_threads(X.shape[0] * int((units[:-1] * units[1:]).max()))
     objective = FullBatch(
         X, Y, sample_weight, model._network, model.alpha,
-        gradient_scale(loss_code, Y.shape[1]), model._loss_spec,
+        gradient_scale(loss_code, Y.shape[1]), model._loss_spec, threads,
     )  # fmt: skip
     checkpoint = Checkpoint(model._params)
     model.n_iter_ = 0

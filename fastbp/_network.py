@@ -26,7 +26,7 @@ from ._optimizers import optimizer_step
 
 
 @jit
-def forward(params, network, acts, n_rows):
+def forward(params, network, acts, n_rows, threads):
     """Fill every layer's activations; ``acts``' layer 0 holds the input."""
     units, offsets, codes = network
     for layer in range(units.shape[0] - 1):
@@ -36,14 +36,20 @@ def forward(params, network, acts, n_rows):
             intercept_view(params, units, offsets, layer),
             layer_view(acts, units, layer + 1, n_rows),
             codes[layer],
+            threads,
         )
 
 
 @jit
 def backprop(
-    params, grad, network, alpha, loss_spec, acts, deltas, Y, w, n_rows, output_scale
-):
+    params, grad, network, alpha, loss_spec, acts, deltas, scratch, Y, w, n_rows,
+    output_scale, threads,
+):  # fmt: skip
     """Loss and gradient of one batch whose input is in ``acts``' layer 0.
+
+    ``scratch`` takes a layer's transposed weights (see
+    :func:`batch_workspaces`); large products are split between
+    ``threads`` threads, with the same results (see ``_parallel``).
 
     Runs the forward pass and returns the batch's loss (with its L2 term).
     Writes into ``grad`` (same layout as ``params``) the gradient of the
@@ -64,7 +70,7 @@ def backprop(
     if weight_sum == 0.0:
         grad[:] = 0.0
         return 0.0
-    forward(params, network, acts, n_rows)
+    forward(params, network, acts, n_rows, threads)
     P = layer_view(acts, units, L, n_rows)
     loss = loss_value(P, Y, w, loss_code, huber_delta)
     squared_norm = 0.0
@@ -90,6 +96,7 @@ def backprop(
             weight_sum,
             coef_view(grad, units, offsets, layer),
             intercept_view(grad, units, offsets, layer),
+            threads,
         )
         if layer > 0:
             dense_backward(
@@ -98,6 +105,8 @@ def backprop(
                 A_prev,
                 codes[layer - 1],
                 layer_view(deltas, units, layer, n_rows),
+                scratch,
+                threads,
             )
     return loss
 
@@ -105,15 +114,17 @@ def backprop(
 def batch_workspaces(units, n_rows, dtype):
     """Workspaces for batches of up to ``n_rows`` rows, allocated once.
 
-    Returns ``(acts, deltas, Y_batch, w_batch)``: every layer's activations
-    and errors (see ``_layout.layer_view``; ``acts``' layer 0 takes the
-    gathered input), the gathered targets and sample weights.
+    Returns ``(acts, deltas, Y_batch, w_batch, scratch)``: every layer's
+    activations and errors (see ``_layout.layer_view``; ``acts``' layer 0
+    takes the gathered input), the gathered targets and sample weights, and
+    room for the largest layer's transposed weights.
     """
     acts = np.empty(n_rows * int(units.sum()), dtype)
     deltas = np.empty_like(acts)
     Y_batch = np.empty((n_rows, int(units[-1])), dtype)
     w_batch = np.empty(n_rows, dtype)
-    return acts, deltas, Y_batch, w_batch
+    scratch = np.empty(int((units[:-1] * units[1:]).max()), dtype)
+    return acts, deltas, Y_batch, w_batch, scratch
 
 
 @jit
@@ -121,7 +132,7 @@ def gather_rows(data, order, start, n_rows, units, workspaces):
     """Copy rows ``order[start:start + n_rows]`` of ``data = (X, Y,
     sample_weight)`` into the batch workspaces."""
     X, Y, sample_weight = data
-    acts, _, Y_batch, w_batch = workspaces
+    acts, _, Y_batch, w_batch, _ = workspaces
     A0 = layer_view(acts, units, 0, n_rows)
     for r in range(n_rows):
         src = order[start + r]
@@ -135,7 +146,7 @@ def gather_rows(data, order, start, n_rows, units, workspaces):
 @jit
 def run_epoch(
     data, order, batch_size, params, grad, network, alpha, loss_spec, workspaces,
-    optimizer, step,
+    optimizer, step, threads,
 ):  # fmt: skip
     """Train on every mini-batch of one epoch; return the summed batch loss.
 
@@ -144,13 +155,14 @@ def run_epoch(
     :func:`batch_workspaces`. Mini-batches are consecutive slices of
     ``order`` (the sample permutation) of ``batch_size`` rows, the last one
     possibly shorter. For each: gather, forward, backward, one optimizer
-    update (numbered from ``step + 1``). Returns the sum over batches of
+    update (numbered from ``step + 1``); large products on ``threads``
+    threads. Returns the sum over batches of
     ``batch_loss * batch_rows``, as scikit-learn accumulates it, and the
     number of the last update done (a batch whose weights sum to zero is
     skipped and does not count).
     """
     units = network[0]
-    acts, deltas, Y_batch, w_batch = workspaces
+    acts, deltas, Y_batch, w_batch, scratch = workspaces
     solver, state, hyper = optimizer
     n = order.shape[0]
     total = 0.0
@@ -163,8 +175,8 @@ def run_epoch(
         if w_batch[:n_rows].sum() == 0.0:
             continue  # a batch of zero weight contributes nothing
         loss = backprop(
-            params, grad, network, alpha, loss_spec, acts, deltas,
-            Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0,
+            params, grad, network, alpha, loss_spec, acts, deltas, scratch,
+            Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0, threads,
         )  # fmt: skip
         total += loss * n_rows
         step += 1
@@ -201,6 +213,7 @@ def predict(X, params, network, chunk_rows, out):
                 intercept_view(params, units, offsets, layer),
                 A,
                 codes[layer],
+                1,
             )
             A_prev = A
 
@@ -224,11 +237,17 @@ class FullBatch:
         See :func:`backprop`.
     loss_spec : tuple of (int, float), default=(0, 1.0)
         Loss code and Huber threshold (see ``_loss``); squared error by default.
+    threads : int, default=1
+        Threads for the large products (the same results with any number).
     """
 
     def __init__(self, X, Y, sample_weight, network, alpha, output_scale=1.0,
-                 loss_spec=(0, 1.0)):  # fmt: skip
+                 loss_spec=(0, 1.0), threads=1):  # fmt: skip
+        from ._threads import threading_layer
+
+        threading_layer()  # before any kernel runs (see ``_parallel``)
         n_samples = X.shape[0]
+        self.threads = int(threads)
         self.network, self.alpha = network, float(alpha)
         self.workspaces = batch_workspaces(network[0], n_samples, X.dtype)
         self.output_scale = output_scale
@@ -238,11 +257,11 @@ class FullBatch:
 
     def __call__(self, params, grad=None):
         """Return (loss, grad) at ``params``; ``grad`` is written if given."""
-        acts, deltas, Y, w = self.workspaces
+        acts, deltas, Y, w, scratch = self.workspaces
         grad = np.empty_like(params) if grad is None else grad
         loss = backprop(params, grad, self.network, self.alpha, self.loss_spec,
-                        acts, deltas, Y, w, Y.shape[0],
-                        self.output_scale)  # fmt: skip
+                        acts, deltas, scratch, Y, w, Y.shape[0],
+                        self.output_scale, self.threads)  # fmt: skip
         return loss, grad
 
 

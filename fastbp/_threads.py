@@ -1,4 +1,4 @@
-"""How many BLAS threads training uses: one.
+"""How many threads training uses: BLAS one, fastbp's own products a few.
 
 Training calls BLAS with one thread, for two reasons:
 
@@ -24,12 +24,33 @@ of before. So the limit is counted: the first fit to start sets it, the
 last to finish restores the threads of before, and every fit trains under
 it. A process forked while fits hold the limit has no fit running: it gets
 the threads of before back.
+
+fastbp's own products (``_gemm``) give the same bits on any number of
+threads (``_parallel``), and a fit whose largest product is big enough
+splits them between :func:`training_threads` threads: Numba's threads, under
+every limit that applies (Numba's own, ``NUMBA_NUM_THREADS`` or
+``numba.set_num_threads``; threadpoolctl's and the environment's BLAS limit
+as it was before the fit, which is how ``threadpool_limits``, joblib's
+workers and Dask's workers ask a library to use fewer threads), and one
+thread for a fit that runs while another fit of the process runs (fits
+side by side in joblib's or Dask's threads), checked at every epoch. Numba
+needs a threading layer that can be entered from several threads at once:
+TBB (the ``tbb`` package, a dependency of fastbp; its library is loaded from
+the package before Numba looks for it) or OpenMP. With neither (Numba's
+``workqueue`` layer only), or on the BLAS path of ``_gemm``, training is
+serial, with the same results.
 """
 
+import ctypes
 import functools
 import os
 import threading
 from contextlib import contextmanager
+from importlib import metadata
+
+# Numba's threading layers that may be entered from several threads at once.
+SAFE_LAYERS = ("tbb", "omp")
+_TBB_LIBRARIES = ("libtbb.so.12", "libtbb.12.dylib", "tbb12.dll")
 
 
 @functools.cache
@@ -52,6 +73,105 @@ def one_blas_thread():
     return _ONE_BLAS_THREAD.held()
 
 
+def training_threads(largest_product):
+    """Threads for a fit's products now (see the module's docstring).
+
+    Parameters
+    ----------
+    largest_product : int
+        Multiply-adds of the fit's largest matrix product (batch rows x
+        fan-in x fan-out).
+
+    Returns
+    -------
+    threads : int
+    """
+    from ._gemm import SIMD
+    from ._parallel import PARALLEL_MIN_MACS
+
+    layer = threading_layer()  # started before any kernel runs, see _parallel
+    if not SIMD or largest_product < PARALLEL_MIN_MACS:
+        return 1
+    limit = _ONE_BLAS_THREAD
+    if limit.holders > 1:
+        return 1  # a sibling fit runs in this process
+    if limit.blas_threads_before is not None and limit.blas_threads_before < 2:
+        return 1
+    if layer is None:
+        return 1
+    import numba
+
+    threads = numba.get_num_threads()
+    if limit.blas_threads_before is not None:
+        threads = min(threads, limit.blas_threads_before)
+    return max(1, threads)
+
+
+@contextmanager
+def numba_threads_setting():
+    """Context for calling kernels, which Numba may compile on the way.
+
+    Once its threads run, Numba refuses to compile while
+    ``$NUMBA_NUM_THREADS`` differs from the number they started with, and
+    some libraries change the variable in the process (Dask's LocalCluster
+    writes its workers' settings into it). For the duration, the variable
+    says what Numba started with; what it said is put back afterwards.
+    """
+    import numba
+
+    threading_layer()  # the threads start first, with the setting of now
+    name = "NUMBA_NUM_THREADS"
+    before = os.environ.get(name)
+    started = str(numba.config.NUMBA_NUM_THREADS)
+    if before is None or before == started:
+        yield
+        return
+    os.environ[name] = started
+    try:
+        yield
+    finally:
+        if os.environ.get(name) == started:
+            os.environ[name] = before
+
+
+def _load_tbb():
+    """Load the ``tbb`` package's library (for Numba's TBB layer), if any."""
+    try:
+        files = metadata.files("tbb") or ()
+    except metadata.PackageNotFoundError:
+        return
+    for file in files:
+        if file.name in _TBB_LIBRARIES:
+            try:
+                ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                continue
+            return
+
+
+@functools.cache
+def threading_layer():
+    """Numba's threading layer if fastbp may use it (TBB or OpenMP), else None.
+
+    Starts Numba's threads on the first call (what Numba does when it first
+    compiles a parallel function; a kernel loaded from the cache needs it
+    done before it runs, see ``_parallel``).
+    """
+    import numba
+
+    _load_tbb()
+    try:
+        try:
+            from numba.np.ufunc.parallel import _launch_threads
+        except ImportError:  # pragma: no cover - another Numba's layout
+            from ._parallel import probe as _launch_threads
+        _launch_threads()
+        layer = numba.threading_layer()
+    except (ValueError, ImportError, OSError):
+        return None
+    return layer if layer in SAFE_LAYERS else None
+
+
 class _SharedLimit:
     """A limit of one BLAS thread, held while at least one fit runs."""
 
@@ -59,12 +179,26 @@ class _SharedLimit:
         self._lock = threading.Lock()
         self._holders = 0
         self._limiter = None
+        self.blas_threads_before = None
+
+    @property
+    def holders(self):
+        """How many fits run now."""
+        return self._holders
 
     @contextmanager
     def held(self):
+        with numba_threads_setting(), self._held():
+            yield
+
+    @contextmanager
+    def _held(self):
         with self._lock:
             if self._holders == 0:
-                self._limiter = _blas_pools().limit(limits=1)
+                pools = _blas_pools()
+                counts = [c.num_threads for c in pools.lib_controllers]
+                self.blas_threads_before = min(counts) if counts else None
+                self._limiter = pools.limit(limits=1)
             self._holders += 1
         try:
             yield

@@ -25,7 +25,7 @@ def test_dense_forward_matches_reference(dtype, name):
     W = rng.standard_normal((FAN_IN, FAN_OUT)).astype(dtype)
     b = rng.standard_normal(FAN_OUT).astype(dtype)
     A = np.full((N, FAN_OUT), np.nan, dtype=dtype)
-    dense_forward(A_prev, W, b, A, ACTIVATION_CODES[name])
+    dense_forward(A_prev, W, b, A, ACTIVATION_CODES[name], 1)
     naive.assert_close(A, naive.dense_forward(*_as64(A_prev, W, b), name), dtype)
 
 
@@ -40,7 +40,7 @@ def test_dense_gradient_matches_reference(dtype, alpha):
     weight_sum = 3.7
     dW = np.full((FAN_IN, FAN_OUT), np.nan, dtype=dtype)
     db = np.full(FAN_OUT, np.nan, dtype=dtype)
-    dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db)
+    dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, 1)
     expected_dW, expected_db = naive.dense_gradient(
         *_as64(A_prev, delta, W), alpha, weight_sum
     )
@@ -57,6 +57,40 @@ def test_dense_backward_matches_reference(dtype, name):
     W = rng.standard_normal((FAN_IN, FAN_OUT)).astype(dtype)
     A_prev = naive.activate(rng.standard_normal((N, FAN_IN)), name).astype(dtype)
     delta_prev = np.full((N, FAN_IN), np.nan, dtype=dtype)
-    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev)
+    scratch = np.full(W.size, np.nan, dtype=W.dtype)
+    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev, scratch, 1)
     expected = naive.dense_backward(*_as64(delta, W, A_prev), name)
     naive.assert_close(delta_prev, expected, dtype)
+
+
+def _layer_results(n, fan_in, fan_out, dtype, threads):
+    """Forward, gradient and backward of one layer with ``threads`` parts."""
+    rng = np.random.default_rng(3)
+    A_prev = naive.activate(rng.standard_normal((n, fan_in)), "tanh").astype(dtype)
+    W = rng.standard_normal((fan_in, fan_out)).astype(dtype)
+    b = rng.standard_normal(fan_out).astype(dtype)
+    delta = rng.standard_normal((n, fan_out)).astype(dtype)
+    A = np.full((n, fan_out), np.nan, dtype=dtype)
+    dW = np.full_like(W, np.nan)
+    db = np.full_like(b, np.nan)
+    delta_prev = np.full((n, fan_in), np.nan, dtype=dtype)
+    scratch = np.full(W.size, np.nan, dtype=dtype)
+    code = ACTIVATION_CODES["tanh"]
+    dense_forward(A_prev, W, b, A, code, threads)
+    dense_gradient(A_prev, delta, W, 0.1, n, dW, db, threads)
+    dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads)
+    return A, dW, db, delta_prev
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(200, 300, 130), (150, 1030, 77), (64, 40, 900)])
+def test_split_between_threads_gives_the_same_bits(dtype, shape):
+    """Large products split into 2 or 3 parts (threads) give the serial
+    product's bits, and still the reference's values."""
+    from fastbp._parallel import PARALLEL_MIN_MACS
+
+    assert np.prod(shape) >= PARALLEL_MIN_MACS  # the split path runs
+    serial = _layer_results(*shape, dtype, 1)
+    for threads in (2, 3):
+        for a, b in zip(_layer_results(*shape, dtype, threads), serial):
+            np.testing.assert_array_equal(a, b)

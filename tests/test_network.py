@@ -101,8 +101,9 @@ def test_backprop_matches_reference(dtype, hidden, hidden_name, n_outputs, out_n
     grad = np.full_like(params, np.nan)
     params_before = params.copy()
     loss = backprop(
-        params, grad, network, alpha, (0, 1.0), acts, deltas, Y, w, n, 1.0
-    )
+        params, grad, network, alpha, (0, 1.0), acts, deltas,
+        np.full(params.size, np.nan, dtype=dtype), Y, w, n, 1.0, 1,
+    )  # fmt: skip
     expected_loss, expected_grad = naive.flat_backprop(
         *_as64(params), units, names, *_as64(X, Y, w), alpha
     )
@@ -121,8 +122,8 @@ def test_backprop_zero_weight_batch(dtype):
     acts[: n * N_FEATURES] = X.ravel()
     grad = np.full_like(params, np.nan)
     loss = backprop(
-        params, grad, network, 0.3, (0, 1.0), acts, np.empty_like(acts), Y,
-        np.zeros(n, dtype=dtype), n, 1.0,
+        params, grad, network, 0.3, (0, 1.0), acts, np.empty_like(acts),
+        np.empty(params.size, dtype=dtype), Y, np.zeros(n, dtype=dtype), n, 1.0, 1,
     )  # fmt: skip
     assert loss == 0.0
     np.testing.assert_array_equal(grad, 0.0)
@@ -165,7 +166,7 @@ def test_gather_rows_matches_fancy_indexing(dtype):
     deltas = np.full_like(acts, np.nan)
     Y_batch = np.full((capacity, 3), np.nan, dtype=dtype)
     w_batch = np.full(capacity, np.nan, dtype=dtype)
-    workspaces = (acts, deltas, Y_batch, w_batch)
+    workspaces = (acts, deltas, Y_batch, w_batch, np.empty(0, dtype=dtype))
     gather_rows((X, Y, w), order, start, n_rows, units, workspaces)
     rows = order[start : start + n_rows]
     np.testing.assert_array_equal(
@@ -192,7 +193,7 @@ def _run_epoch(X, Y, w, order, batch_size, params, state, step, network, alpha, 
     return run_epoch(
         (X, Y, w), order, batch_size, params, np.empty_like(params), network,
         alpha, (0, 1.0), workspaces, (SOLVER_CODES[case["solver"]], state, hyper),
-        step,
+        step, 1,
     )  # fmt: skip
 
 

@@ -1,0 +1,342 @@
+"""Matrix products with explicit SIMD register tiles, in a fixed order.
+
+:func:`matmul` writes ``C = L @ R``, ``R``'s rows contiguous and ``L`` any
+strided view: a layer's forward pass ``A @ W``, its weight gradient
+``A.T @ delta`` and, with ``W`` transposed first (:func:`transpose`), the
+error it sends back, ``delta @ W.T``. Each ``C[i, j]`` is the sum over ``k``
+of ``L[i, k] * R[k, j]`` taken in order, ``k = 0, 1, ...``, with one fused
+multiply-add (rounded once) per term: the result depends on the operands
+only, not on the tile, the vector width, the CPU or how rows and columns
+are split between threads.
+
+A tile of ``MR`` rows and ``NV`` vectors of 512 bits (8 float64, 16
+float32) lives in registers: for each ``k`` the row ``R[k, j:j + NV * V]``
+is loaded once and multiplied by each row's ``L[i, k]`` broadcast. The code
+is LLVM's IR, written through Numba's ``intrinsic``: LLVM does not
+vectorise a scalar sum unless allowed to reorder it, which fastbp never
+allows. The last vector of a tile is loaded and stored under a mask
+(columns not a multiple of ``V``); rows past the end of ``L`` repeat its
+last row and are not stored.
+
+The tile follows the CPU (:func:`simd_shape`, checked at import): 6 x 4
+vectors with AVX-512 (32 registers of 512 bits), 6 x 1 with AVX2 and FMA
+(16 of 256 bits; LLVM splits a 512-bit vector in two) or on ARM's NEON. A
+CPU with none of these (no fused multiply-add instruction, whose library
+emulation would be slow) uses BLAS (``np.dot``) instead, single threaded,
+in BLAS's order. ``FASTBP_KERNELS`` (read at import) forces a path:
+``avx512``, ``avx2`` or ``blas``; the tests run each.
+"""
+
+import os
+
+import llvmlite.binding as llvm
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+from ._jit import jit
+
+__all__ = ["SIMD", "matmul", "matmul_transposed", "simd_shape", "transpose"]
+
+LANES_BITS = 512
+
+
+TILES = {"avx512": (6, 4), "avx2": (6, 1)}
+KERNELS = ("auto", *TILES, "blas")
+
+
+def simd_shape(features=None, kernels=None):
+    """The register tile for a CPU, or None to use BLAS.
+
+    Parameters
+    ----------
+    features : str, default=None
+        LLVM's CPU feature string (``+avx2,+fma,...``); the host's when None.
+    kernels : {"auto", "avx512", "avx2", "blas"}, default=None
+        ``"auto"`` decides by the CPU's features; ``"avx512"`` or ``"avx2"``
+        takes that tile whatever the CPU (correct on any CPU, fast on its
+        own), ``"blas"`` uses BLAS. ``$FASTBP_KERNELS`` when None
+        (``"auto"`` if unset).
+
+    Returns
+    -------
+    shape : tuple of (int, int) or None
+        ``(MR, NV)``, :func:`matmul`'s tile of ``MR`` rows by ``NV``
+        vectors of 512 bits; None where fastbp uses BLAS.
+    """
+    if kernels is None:
+        kernels = os.environ.get("FASTBP_KERNELS", "auto")
+    if kernels not in KERNELS:
+        raise ValueError(f"FASTBP_KERNELS must be one of {KERNELS}, got {kernels!r}")
+    if kernels != "auto":
+        return TILES.get(kernels)
+    if features is None:
+        features = llvm.get_host_cpu_features().flatten()
+    flags = {f[1:] for f in features.split(",") if f.startswith("+")}
+    if "avx512f" in flags:
+        return TILES["avx512"]
+    if ("avx2" in flags and "fma" in flags) or "neon" in flags:
+        return TILES["avx2"]
+    return None
+
+
+SHAPE = simd_shape()
+SIMD = SHAPE is not None
+MR, NV = SHAPE if SIMD else (1, 1)
+
+_IR_FLOAT = {types.float64: ir.DoubleType(), types.float32: ir.FloatType()}
+_I64 = ir.IntType(64)
+_I32 = ir.IntType(32)
+_I1 = ir.IntType(1)
+
+
+class _Emitter:
+    """IR for one tile: vectors of LANES elements of ``real``."""
+
+    def __init__(self, context, builder, real):
+        self.builder = builder
+        self.real = real
+        bits = 64 if isinstance(real, ir.DoubleType) else 32
+        self.lanes = LANES_BITS // bits
+        self.vector = ir.VectorType(real, self.lanes)
+        self.zero = ir.Constant(self.vector, [0.0] * self.lanes)
+        self.align = bits // 8  # rows start anywhere: element alignment
+        suffix = f"v{self.lanes}f{bits}"
+        mask = ir.VectorType(_I1, self.lanes)
+        pointer = self.vector.as_pointer()
+        vec = self.vector
+        self._fma = self._declare(f"llvm.fma.{suffix}", ir.FunctionType(vec, [vec] * 3))
+        self._load = self._declare(
+            f"llvm.masked.load.{suffix}.p0",
+            ir.FunctionType(vec, [pointer, _I32, mask, vec]),
+        )
+        self._store = self._declare(
+            f"llvm.masked.store.{suffix}.p0",
+            ir.FunctionType(ir.VoidType(), [vec, pointer, _I32, mask]),
+        )
+
+    def _declare(self, name, fnty):
+        module = self.builder.module
+        if name in module.globals:
+            return module.globals[name]
+        return ir.Function(module, fnty, name=name)
+
+    @staticmethod
+    def i64(value):
+        return ir.Constant(_I64, value)
+
+    def splat(self, value, vector_type=None):
+        vector_type = vector_type or self.vector
+        b = self.builder
+        v = b.insert_element(ir.Constant(vector_type, None), value, ir.Constant(_I32, 0))
+        zeros = ir.Constant(ir.VectorType(_I32, vector_type.count), [0] * vector_type.count)
+        return b.shuffle_vector(v, v, zeros)
+
+    def mask(self, count):
+        """Lanes ``0 .. count - 1`` (an i64) set."""
+        ids = ir.Constant(ir.VectorType(_I64, self.lanes), list(range(self.lanes)))
+        return self.builder.icmp_signed(
+            "<", ids, self.splat(count, ir.VectorType(_I64, self.lanes))
+        )
+
+    def address(self, data, offset):
+        return self.builder.bitcast(self.builder.gep(data, [offset]), self.vector.as_pointer())
+
+    def load(self, data, offset, mask=None):
+        if mask is None:
+            return self.builder.load(self.address(data, offset), align=self.align)
+        align = ir.Constant(_I32, self.align)
+        return self.builder.call(self._load, [self.address(data, offset), align, mask, self.zero])
+
+    def store(self, value, data, offset, mask=None):
+        if mask is None:
+            self.builder.store(value, self.address(data, offset), align=self.align)
+        else:
+            align = ir.Constant(_I32, self.align)
+            self.builder.call(self._store, [value, self.address(data, offset), align, mask])
+
+    def fma(self, a, b, c):
+        return self.builder.call(self._fma, [a, b, c])
+
+    def clamp(self, index, count):
+        """``index`` (a Python int) if below ``count``, else ``count - 1``."""
+        b = self.builder
+        inside = b.icmp_signed("<", self.i64(index), count)
+        return b.select(inside, self.i64(index), b.sub(count, self.i64(1)))
+
+    def counted_loop(self, count, initial, body):
+        """Values after ``for k in range(count): values = body(k, values)``."""
+        b = self.builder
+        entry = b.block
+        loop = b.append_basic_block("tile.loop")
+        done = b.append_basic_block("tile.done")
+        b.cbranch(b.icmp_signed(">", count, self.i64(0)), loop, done)
+        b.position_at_end(loop)
+        k = b.phi(_I64)
+        k.add_incoming(self.i64(0), entry)
+        values = [b.phi(v.type) for v in initial]
+        for phi, v in zip(values, initial):
+            phi.add_incoming(v, entry)
+        new = body(k, values)
+        k_next = b.add(k, self.i64(1))
+        end = b.block
+        k.add_incoming(k_next, end)
+        for phi, v in zip(values, new):
+            phi.add_incoming(v, end)
+        b.cbranch(b.icmp_signed("<", k_next, count), loop, done)
+        b.position_at_end(done)
+        final = []
+        for v0, v1 in zip(initial, new):
+            phi = b.phi(v0.type)
+            phi.add_incoming(v0, entry)
+            phi.add_incoming(v1, end)
+            final.append(phi)
+        return final
+
+
+def _data(context, builder, array_type, value):
+    return context.make_array(array_type)(context, builder, value).data
+
+
+def _nn_codegen(rows, vectors):
+    """IR of :func:`matmul`'s tile; see :func:`_nn_tile`."""
+
+    def codegen(context, builder, signature, args):
+        (L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld, depth,
+         valid_rows, columns) = args  # fmt: skip
+        e = _Emitter(context, builder, _IR_FLOAT[signature.args[7].dtype])
+        l_data = _data(context, builder, signature.args[0], L)
+        r_data = _data(context, builder, signature.args[4], R)
+        c_data = _data(context, builder, signature.args[7], C)
+        lanes = e.lanes
+        mask = e.mask(builder.sub(columns, e.i64((vectors - 1) * lanes)))
+        l_rows = [
+            builder.add(l_off, builder.mul(e.clamp(r, valid_rows), l_rs))
+            for r in range(rows)
+        ]
+
+        def body(k, acc):
+            r_row = builder.add(r_off, builder.mul(k, r_ld))
+            w = [
+                e.load(r_data, builder.add(r_row, e.i64(v * lanes)),
+                       mask if v == vectors - 1 else None)  # fmt: skip
+                for v in range(vectors)
+            ]
+            l_col = builder.mul(k, l_cs)
+            new = []
+            for r in range(rows):
+                x = e.splat(builder.load(builder.gep(l_data, [builder.add(l_rows[r], l_col)])))
+                new += [e.fma(x, w[v], acc[r * vectors + v]) for v in range(vectors)]
+            return new
+
+        acc = e.counted_loop(depth, [e.zero] * (rows * vectors), body)
+        for r in range(rows):
+            with builder.if_then(builder.icmp_signed("<", e.i64(r), valid_rows)):
+                c_row = builder.add(c_off, builder.mul(e.i64(r), c_ld))
+                for v in range(vectors):
+                    e.store(acc[r * vectors + v], c_data,
+                            builder.add(c_row, e.i64(v * lanes)),
+                            mask if v == vectors - 1 else None)  # fmt: skip
+        return context.get_dummy_value()
+
+    return codegen
+
+
+def _float_arrays(*arrays):
+    """The common float dtype of ``arrays`` (Numba types), or None."""
+    if not all(isinstance(a, types.Array) for a in arrays):
+        return None
+    dtype = arrays[-1].dtype
+    if dtype not in _IR_FLOAT or any(a.dtype != dtype for a in arrays):
+        return None
+    return dtype
+
+
+def _nn_tile(vectors):
+    """The intrinsic computing one tile of :func:`matmul` (``MR`` rows,
+    ``vectors`` vectors).
+
+    ``tile(L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld, depth,
+    valid_rows, columns)``: offsets and strides count elements from each
+    array's data; ``C[i, j] = sum_k L[i, k] R[k, j]`` for the tile's first
+    ``valid_rows`` rows and ``columns`` columns (more than
+    ``(vectors - 1) * LANES``).
+    """
+
+    @intrinsic
+    def tile(typingctx, L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld,
+             depth, valid_rows, columns):  # fmt: skip
+        if _float_arrays(L, R, C) is None:
+            return None
+        i = types.int64
+        signature = types.void(L, i, i, i, R, i, i, C, i, i, i, i, i)
+        return signature, _nn_codegen(MR, vectors)
+
+    return tile
+
+
+_nn1, _nn2, _nn3, _nn4 = (_nn_tile(v) for v in range(1, 5))
+
+
+@jit
+def matmul(L, R, C):
+    """Write ``L @ R`` into ``C``, each element summed in the order of ``k``.
+
+    Parameters
+    ----------
+    L : ndarray of shape (n, depth), any strides
+    R : ndarray of shape (depth, m), rows contiguous
+    C : ndarray of shape (n, m), rows contiguous
+    """
+    if not SIMD:
+        np.dot(L, R, C)
+        return
+    n, depth = L.shape
+    m = R.shape[1]
+    size = C.itemsize
+    lanes = LANES_BITS // (8 * size)
+    l_rs, l_cs = L.strides[0] // size, L.strides[1] // size
+    r_ld, c_ld = R.strides[0] // size, C.strides[0] // size
+    width = NV * lanes
+    for j0 in range(0, m, width):
+        columns = min(width, m - j0)
+        vectors = (columns + lanes - 1) // lanes
+        for i0 in range(0, n, MR):
+            rows = min(MR, n - i0)
+            l_off = i0 * l_rs
+            c_off = i0 * c_ld + j0
+            if vectors == 4:
+                _nn4(L, l_off, l_rs, l_cs, R, j0, r_ld, C, c_off, c_ld, depth, rows, columns)
+            elif vectors == 3:
+                _nn3(L, l_off, l_rs, l_cs, R, j0, r_ld, C, c_off, c_ld, depth, rows, columns)
+            elif vectors == 2:
+                _nn2(L, l_off, l_rs, l_cs, R, j0, r_ld, C, c_off, c_ld, depth, rows, columns)
+            else:
+                _nn1(L, l_off, l_rs, l_cs, R, j0, r_ld, C, c_off, c_ld, depth, rows, columns)
+
+
+@jit
+def transpose(W, WT):
+    """Write ``W.T`` into ``WT``, by blocks of 16 x 16 (both stay in cache)."""
+    rows, columns = W.shape
+    for i0 in range(0, rows, 16):
+        for j0 in range(0, columns, 16):
+            for j in range(j0, min(j0 + 16, columns)):
+                for i in range(i0, min(i0 + 16, rows)):
+                    WT[j, i] = W[i, j]
+
+
+@jit
+def matmul_transposed(L, W, scratch, C):
+    """Write ``L @ W.T`` into ``C``, summed in the same order as :func:`matmul`.
+
+    ``W.T`` is first written into ``scratch`` (at least ``W.size``
+    elements), so that its rows are contiguous; with BLAS, ``np.dot``.
+    """
+    if not SIMD:
+        np.dot(L, W.T, C)
+        return
+    WT = scratch[: W.size].reshape(W.shape[1], W.shape[0])
+    transpose(W, WT)
+    matmul(L, WT, C)

@@ -1,0 +1,89 @@
+"""The matrix products of wide layers, split between threads.
+
+A product's output columns are cut into ``parts`` blocks of whole register
+tiles (``_gemm``), and Numba's threads (``prange``) compute one block each.
+Every element is still summed over the whole batch, or the whole fan-in,
+in ``_gemm``'s order: the split changes who computes an element, never how,
+so the results are bit-identical to the serial product whatever the number
+of parts or threads. How many threads a fit uses is decided in ``_threads``.
+
+Every kernel that calls this module's functions contains a parallel region,
+and Numba's threads must be running before such a kernel is called, even if
+it does not enter the region (measured: a training kernel loaded from the
+cache crashed the process otherwise). ``_threads.threading_layer()``
+starts them; fitting, predicting and the full-batch objective call it first.
+They are not started when fastbp is imported: Numba refuses to compile
+anything once ``NUMBA_NUM_THREADS`` differs from its value when the threads
+started, and libraries (Dask's LocalCluster) change it in the process.
+"""
+
+from numba import prange
+
+from ._gemm import LANES_BITS, NV, SIMD, matmul, matmul_transposed, transpose
+from ._jit import jit
+
+__all__ = [
+    "PARALLEL_MIN_MACS",
+    "split_matmul",
+    "split_matmul_transposed",
+    "split_worthwhile",
+]
+
+# A product is split when it has at least this many multiply-adds: measured
+# (batch 200, two threads, TBB), a parallel region costs a few microseconds,
+# and a product of 2**20 multiply-adds takes ~10 us on one core.
+PARALLEL_MIN_MACS = 1 << 20
+
+
+@jit(inline="always")
+def _block(m, size, parts, part):
+    """Columns ``[start, stop)`` of block ``part`` of ``parts``: whole tiles."""
+    width = NV * (LANES_BITS // (8 * size))
+    tiles = (m + width - 1) // width
+    start = min(tiles * part // parts * width, m)
+    stop = min(tiles * (part + 1) // parts * width, m)
+    return start, stop
+
+
+@jit(parallel=True)
+def split_matmul(L, R, C, parts):
+    """``_gemm.matmul(L, R, C)`` with C's columns in ``parts`` blocks."""
+    if not SIMD:  # BLAS is called whole (a constant: the rest is not compiled)
+        matmul(L, R, C)
+        return
+    m = C.shape[1]
+    for part in prange(parts):
+        start, stop = _block(m, C.itemsize, parts, part)
+        if stop > start:
+            matmul(L, R[:, start:stop], C[:, start:stop])
+
+
+@jit(parallel=True)
+def split_matmul_transposed(L, W, scratch, C, parts):
+    """``_gemm.matmul_transposed(L, W, scratch, C)`` with C's columns in
+    ``parts`` blocks; each thread also transposes its block of ``W``."""
+    if not SIMD:
+        matmul_transposed(L, W, scratch, C)
+        return
+    m = C.shape[1]
+    WT = scratch[: W.size].reshape(W.shape[1], W.shape[0])
+    for part in prange(parts):
+        start, stop = _block(m, C.itemsize, parts, part)
+        if stop > start:
+            transpose(W[start:stop], WT[:, start:stop])
+            matmul(L, WT[:, start:stop], C[:, start:stop])
+
+
+@jit(parallel=True)
+def probe():
+    """A parallel region that does nothing: starts Numba's threads."""
+    total = 0
+    for i in prange(2):
+        total += i
+    return total
+
+
+@jit(inline="always")
+def split_worthwhile(n_rows, fan_in, fan_out):
+    """Whether a (n_rows, fan_in) @ (fan_in, fan_out) product is split."""
+    return n_rows * fan_in * fan_out >= PARALLEL_MIN_MACS

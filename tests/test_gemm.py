@@ -1,0 +1,189 @@
+"""Tests of fastbp._gemm: the order of every sum, each tile, the BLAS path."""
+
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastbp import _gemm
+from fastbp._gemm import matmul, matmul_transposed, simd_shape, transpose
+
+DTYPES = [np.float32, np.float64]
+ROOT = Path(__file__).resolve().parents[1]
+# Shapes with every kind of edge: rows not a multiple of any tile's, columns
+# not a multiple of a vector (float64: 8, float32: 16), several vectors and
+# several column tiles, a single row, no terms at all.
+SHAPES = [(7, 13, 19), (200, 16, 16), (13, 33, 70), (1, 5, 40), (25, 3, 1),
+          (4, 0, 9), (6, 64, 10)]  # fmt: skip
+
+
+def _in_order(L, R):
+    """``L @ R`` in float64, each element ``fma(L[i, k], R[k, j], acc)`` for
+    k = 0, 1, ... from 0: exact rational arithmetic, rounded once a term."""
+    n, depth = L.shape
+    C = np.zeros((n, R.shape[1]))
+    for i in range(n):
+        for j in range(R.shape[1]):
+            acc = 0.0
+            for k in range(depth):
+                acc = float(Fraction(L[i, k]) * Fraction(R[k, j]) + Fraction(acc))
+            C[i, j] = acc
+    return C
+
+
+def _operands(n, depth, m, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    L = rng.standard_normal((n, depth)).astype(dtype)
+    R = rng.standard_normal((depth, m)).astype(dtype)
+    return L, R
+
+
+@pytest.mark.parametrize("shape", [(7, 13, 19), (13, 9, 33), (1, 4, 1)])
+def test_matmul_sums_each_element_in_order_with_fused_multiply_adds(shape):
+    """float64: bit for bit the sum over k in order, one rounding per term."""
+    L, R = _operands(*shape, np.float64)
+    C = np.full((shape[0], shape[2]), np.nan)
+    matmul(L, R, C)
+    if _gemm.SIMD:
+        np.testing.assert_array_equal(C, _in_order(L, R))
+    else:
+        np.testing.assert_allclose(C, _in_order(L, R), rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_matmul_matches_numpy(dtype, shape):
+    """L @ R, L.T-style strided views and transposed products, every edge."""
+    n, depth, m = shape
+    L, R = _operands(n, depth, m, dtype)
+    rtol = 4 * depth * np.finfo(dtype).eps
+    reference = L.astype(np.float64) @ R.astype(np.float64)
+    scale = max(np.abs(reference).max(initial=0.0), 1.0)
+    C = np.full((n, m), np.nan, dtype=dtype)
+    matmul(L, R, C)
+    np.testing.assert_allclose(C, reference, rtol=0, atol=rtol * scale)
+    # A strided left operand (the weight gradient's A.T), into a view.
+    out = np.full((depth + 2, m), np.nan, dtype=dtype)
+    G = np.random.default_rng(1).standard_normal((n, m)).astype(dtype)
+    matmul(L.T, G, out[1:-1])
+    expected = L.T.astype(np.float64) @ G.astype(np.float64)
+    atol = 4 * n * np.finfo(dtype).eps * max(np.abs(expected).max(initial=0.0), 1.0)
+    np.testing.assert_allclose(out[1:-1], expected, rtol=0, atol=atol)
+    assert np.isnan(out[0]).all() and np.isnan(out[-1]).all()  # nothing else written
+    # L @ W.T through the scratch: the same bits as matmul on W.T's copy.
+    W = np.ascontiguousarray(R.T)
+    scratch = np.full(W.size + 3, np.nan, dtype=dtype)
+    D = np.full((n, m), np.nan, dtype=dtype)
+    matmul_transposed(L, W, scratch, D)
+    np.testing.assert_array_equal(D, C)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (3, 40), (17, 33), (64, 64)])
+def test_transpose(dtype, shape):
+    W = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    WT = np.empty(shape[::-1], dtype=dtype)
+    transpose(W, WT)
+    np.testing.assert_array_equal(WT, W.T)
+
+
+def test_non_finite_values_propagate():
+    """inf and NaN reach the output as in any product (a diverging fit must
+    see them)."""
+    L, R = _operands(6, 5, 20, np.float64)
+    L[2, 3] = np.inf
+    R[1, 7] = np.nan
+    C = np.empty((6, 20))
+    matmul(L, R, C)
+    assert np.isnan(C[:, 7]).all()
+    assert np.isinf(C[2, np.arange(20) != 7]).all()
+    assert np.isfinite(np.delete(np.delete(C, 2, 0), 7, 1)).all()
+
+
+@pytest.mark.parametrize(
+    "features, expected",
+    [
+        ("+sse2,+avx,+avx2,+fma,+avx512f,+avx512bw", _gemm.TILES["avx512"]),
+        ("+sse2,+avx,+avx2,+fma,-avx512f", _gemm.TILES["avx2"]),
+        ("+sse2,+avx,+avx2,-fma", None),  # no FMA instruction: BLAS
+        ("+sse2,+sse4.2", None),
+        ("+neon,+fp-armv8", _gemm.TILES["avx2"]),
+    ],
+)
+def test_simd_shape_follows_cpu_features(features, expected):
+    assert simd_shape(features, "auto") == expected
+
+
+def test_simd_shape_forced_and_refused():
+    assert simd_shape("+sse2", "avx512") == _gemm.TILES["avx512"]
+    assert simd_shape("+avx512f,+fma", "blas") is None
+    with pytest.raises(ValueError, match="FASTBP_KERNELS"):
+        simd_shape("+sse2", "fast")
+
+
+# Run in a fresh process per path: products, a loss gradient through the
+# three products of each layer, and a short fit of each estimator.
+_PATH_SCRIPT = """
+import json, sys
+import numpy as np
+from fastbp import BackpropClassifier, BackpropRegressor, _gemm
+from fastbp._gemm import matmul
+rng = np.random.default_rng(0)
+out = {"simd": _gemm.SIMD, "shape": _gemm.SHAPE}
+for dtype in (np.float32, np.float64):
+    L = rng.standard_normal((37, 70)).astype(dtype)
+    R = rng.standard_normal((70, 45)).astype(dtype)
+    C = np.empty((37, 45), dtype)
+    matmul(L, R, C)
+    out["product", dtype.__name__] = C.tolist()
+    X = rng.standard_normal((150, 6)).astype(dtype)
+    y = X @ rng.standard_normal(6) + np.sin(X[:, 0])
+    model = BackpropRegressor((40, 19), max_iter=5, random_state=0, tol=0)
+    out["regressor", dtype.__name__] = [c.tolist() for c in model.fit(X, y).coefs_]
+    labels = np.digitize(y, np.quantile(y, [0.3, 0.6]))
+    clf = BackpropClassifier((24,), max_iter=5, random_state=0, tol=0)
+    out["classifier", dtype.__name__] = clf.fit(X, labels).predict_proba(X).tolist()
+json.dump({repr(k): v for k, v in out.items()}, sys.stdout)
+"""
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory):
+    """Each path's results, computed in its own process (and JIT cache)."""
+    results = {}
+    for kernels in ("avx512", "avx2", "blas"):
+        env = dict(os.environ, FASTBP_KERNELS=kernels,
+                   NUMBA_CACHE_DIR=str(tmp_path_factory.mktemp(kernels)))  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", _PATH_SCRIPT], env=env,
+                              capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        results[kernels] = json.loads(done.stdout)
+    return results
+
+
+def test_every_tile_gives_the_same_bits(paths):
+    """The AVX-512 tile and the AVX2 tile (each forced, on whatever CPU runs
+    the test) give bit-identical products and fits."""
+    assert paths["avx512"]["'shape'"] == list(_gemm.TILES["avx512"])
+    assert paths["avx2"]["'shape'"] == list(_gemm.TILES["avx2"])
+    assert paths["avx512"] == {**paths["avx2"], "'shape'": paths["avx512"]["'shape'"]}
+
+
+def test_blas_path_agrees(paths):
+    """FASTBP_KERNELS=blas uses BLAS: the same results within rounding."""
+    assert paths["blas"]["'simd'"] is False
+    for key, value in paths["blas"].items():
+        if key.startswith("('"):
+            rtol = 1e-4 if "float32" in key else 1e-9
+            np.testing.assert_allclose(
+                np.concatenate([np.ravel(v) for v in value]) if "regressor" in key
+                else np.asarray(value),
+                np.concatenate([np.ravel(v) for v in paths["avx512"][key]])
+                if "regressor" in key else np.asarray(paths["avx512"][key]),
+                rtol=rtol, atol=rtol,
+            )  # fmt: skip

@@ -10,6 +10,8 @@ from joblib import Parallel, delayed
 
 from fastbp._threads import one_blas_thread
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def test_training_uses_one_blas_thread_and_restores():
     before = blas_threads()
@@ -92,3 +94,131 @@ def test_a_child_forked_during_a_fit_gets_the_threads_back():
         child.join(timeout=60)
     assert child.exitcode == 0
     assert in_child == before
+
+
+# ------------------------------------------------- threads of fastbp's products
+
+WIDE = dict(hidden_layer_sizes=(300, 300), max_iter=2, random_state=0)
+
+
+def _recorded_threads(monkeypatch, fit):
+    """The thread counts that ``fit()`` passed to the epoch kernel."""
+    import fastbp._stochastic
+
+    calls = []
+    run_epoch = fastbp._stochastic.run_epoch
+
+    def recording(*args):
+        calls.append(args[-1])
+        return run_epoch(*args)
+
+    monkeypatch.setattr(fastbp._stochastic, "run_epoch", recording)
+    fit()
+    return calls
+
+
+def _wide_fit(estimator, **options):
+    X, y = estimator.make_data(400, 6, lambda X: np.sin(X[:, 0]), inputs="normal")
+    return lambda: estimator.cls(**{**WIDE, **options}).fit(X, y)
+
+
+@pytest.fixture
+def two_threads():
+    """Skip where fastbp cannot split (one core, BLAS path, no safe layer)."""
+    import numba
+
+    from fastbp import _gemm
+    from fastbp._threads import threading_layer
+
+    if not _gemm.SIMD or threading_layer() is None or numba.get_num_threads() < 2:
+        pytest.skip("no second thread for fastbp's products here")
+    if min(blas_threads().values()) < 2:
+        pytest.skip("BLAS runs one thread in this process")
+
+
+def test_a_wide_fit_splits_its_products_and_a_small_one_does_not(
+    monkeypatch, estimator, two_threads
+):
+    import numba
+
+    wide = _recorded_threads(monkeypatch, _wide_fit(estimator))
+    assert wide == [min(numba.get_num_threads(), *blas_threads().values())] * 2
+    small = _recorded_threads(
+        monkeypatch, _wide_fit(estimator, hidden_layer_sizes=(16, 16))
+    )
+    assert small == [1, 1]
+
+
+def test_threadpoolctl_and_numba_limits_are_respected(monkeypatch, estimator, two_threads):
+    """A limit set with threadpoolctl (as joblib's and Dask's workers do
+    through the environment) or with numba.set_num_threads holds fastbp to
+    one thread, with the same weights."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    fit = _wide_fit(estimator)
+    with threadpool_limits(1, user_api="blas"):
+        assert _recorded_threads(monkeypatch, fit) == [1, 1]
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        assert _recorded_threads(monkeypatch, fit) == [1, 1]
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_sibling_fits_run_one_thread_each(monkeypatch, estimator, two_threads):
+    """While another fit runs in the process (joblib's threads, a Dask
+    worker's threads), a fit keeps to one thread: no thread per core on top
+    of its siblings."""
+    from fastbp._threads import one_blas_thread
+
+    with one_blas_thread():  # a sibling fit, holding the limit
+        assert _recorded_threads(monkeypatch, _wide_fit(estimator)) == [1, 1]
+
+
+def test_thread_counts_give_the_same_weights(estimator, two_threads):
+    """Split or not, the same bits (fits in fresh processes with 1 and 2
+    threads: tests/test_determinism.py)."""
+    import numba
+
+    fit = _wide_fit(estimator)
+    split = fit()
+    numba.set_num_threads(1)
+    try:
+        serial = fit()
+    finally:
+        numba.set_num_threads(2)
+    assert_same_weights(split, serial)
+
+
+_LAYER_SCRIPT = """
+import numpy as np, numba, warnings
+warnings.simplefilter("ignore")
+from fastbp import BackpropRegressor
+from fastbp._threads import threading_layer
+X = np.random.RandomState(0).normal(size=(300, 6))
+model = BackpropRegressor((300, 300), max_iter=2, random_state=0).fit(X, X[:, 0])
+print(threading_layer(), numba.threading_layer(), model.coefs_[1].sum().hex())
+"""
+
+
+def test_without_a_thread_safe_layer_training_is_serial_with_the_same_results(tmp_path):
+    """Numba's workqueue layer cannot be entered from several threads: with
+    it (NUMBA_THREADING_LAYER=workqueue), fastbp trains serially, and gets
+    the weights TBB's threads give."""
+    import os
+    import subprocess
+    import sys
+
+    results = {}
+    for layer in ("workqueue", "default"):
+        env = dict(os.environ, NUMBA_THREADING_LAYER=layer,
+                   NUMBA_CACHE_DIR=str(tmp_path / layer))  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", _LAYER_SCRIPT], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        results[layer] = done.stdout.split()
+    assert results["workqueue"][:2] == ["None", "workqueue"]
+    assert results["default"][0] in ("tbb", "omp")
+    assert results["workqueue"][2] == results["default"][2]

@@ -19,7 +19,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .workload import ALPHA, BATCH_SIZE, LEARNING_RATE
 
-IMPLEMENTATIONS = ("fastbp", "scikit-learn", "pytorch", "jax")
+IMPLEMENTATIONS = ("fastbp", "fastbp 1 thread", "scikit-learn", "pytorch", "jax")
+# fastbp itself, run otherwise: not a peer.
+OWN = ("fastbp", "fastbp 1 thread")
 TASKS = ("regression", "classification")
 _MODULES = {"pytorch": "torch", "jax": "jax"}
 
@@ -42,6 +44,7 @@ def make_trainer(name, X, y, hidden, task="regression"):
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     factory = {
         "fastbp": _EstimatorTrainer.fastbp,
+        "fastbp 1 thread": _EstimatorTrainer.fastbp_one_thread,
         "scikit-learn": _EstimatorTrainer.scikit_learn,
         "pytorch": _TorchTrainer,
         "jax": _JaxTrainer,
@@ -84,6 +87,13 @@ class _EstimatorTrainer:
         return cls(estimator, X, y, hidden)
 
     @classmethod
+    def fastbp_one_thread(cls, X, y, hidden, task="regression"):
+        """fastbp held to one thread (``numba.set_num_threads(1)``)."""
+        trainer = cls.fastbp(X, y, hidden, task)
+        trainer.threads = 1
+        return trainer
+
+    @classmethod
     def scikit_learn(cls, X, y, hidden, task="regression"):
         from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -96,11 +106,23 @@ class _EstimatorTrainer:
     def train(self, epochs):
         self._fit(self.X, self.y, epochs)
 
+    threads = None  # the library's default
+
     def _fit(self, X, y, epochs):
         self.model.set_params(max_iter=epochs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model.fit(X, y)
+            if self.threads is None:
+                self.model.fit(X, y)
+                return
+            import numba
+
+            before = numba.get_num_threads()
+            numba.set_num_threads(self.threads)
+            try:
+                self.model.fit(X, y)
+            finally:
+                numba.set_num_threads(before)
 
 
 class _TorchTrainer:

@@ -58,3 +58,32 @@ def gemm_peak(dtype, size=2048, repeats=10):
         np.matmul(A, B, out=C)
         best = min(best, time.perf_counter() - start)
     return 2.0 * size**3 / best / 1e9
+
+
+def own_product_peak(dtype, shapes=((200, 1024, 1024), (512, 512, 512)), repeats=10):
+    """Best GFLOP/s of fastbp's own matrix product (``_gemm``, split between
+    all of Numba's threads) over ``shapes`` (n, k, m), in ``dtype``."""
+    import numba
+
+    from fastbp._parallel import split_matmul
+
+    rng = np.random.RandomState(0)
+    threads = numba.get_num_threads()
+    best = 0.0
+    for n, k, m in shapes:
+        A = rng.normal(size=(n, k)).astype(dtype)
+        B = rng.normal(size=(k, m)).astype(dtype)
+        C = np.empty((n, m), dtype)
+        split_matmul(A, B, C, threads)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            split_matmul(A, B, C, threads)
+            best = max(best, 2.0 * n * k * m / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def gemm_peaks(dtype):
+    """The machine's GEMM peak in ``dtype``: the better of NumPy's BLAS
+    (:func:`gemm_peak`) and fastbp's own product, both measured now."""
+    blas, own = gemm_peak(dtype), own_product_peak(dtype)
+    return {"peak": max(blas, own), "numpy": blas, "fastbp": own}

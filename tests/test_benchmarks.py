@@ -156,9 +156,13 @@ def test_one_timing_loop_rotates_the_order_and_can_equalise_epochs(
     assert np.median(seconds["slow"]) > np.median(seconds["fast"])
 
 
+def saved_targets(directory):
+    return json.loads((directory / "report.json").read_text())["targets"]
+
+
 def test_report_files_from_a_tiny_grid(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "MIN_MEASURE_SECONDS", 0.005)
-    names = ["fastbp", "scikit-learn"]
+    names = ["fastbp", "fastbp 1 thread", "scikit-learn"]
     peaks = {"float64": 10.0}
     sizes = [("float64", 4, 1), ("float64", 4, 2)]
     rows = report.measure_grid(sizes, rounds=2, names=names, peaks=peaks, n_samples=400)
@@ -206,8 +210,10 @@ def test_report_files_from_a_tiny_grid(tmp_path, monkeypatch):
         "implementations": names,
         "skipped": {"pytorch": "absent", "jax": "absent"},
         "gemm_peak": peaks,
+        "gemm_peaks": {"float64": {"peak": 10.0, "numpy": 9.0, "fastbp": 10.0}},
         "grid": rows,
         "depth_costs": costs,
+        "targets": report.targets(rows, names),
         "classification": classification,
         "softmax_overhead": overhead,
         "softmax_overhead_target": report.SOFTMAX_OVERHEAD_TARGET,
@@ -226,13 +232,26 @@ def test_report_files_from_a_tiny_grid(tmp_path, monkeypatch):
     assert saved["softmax_overhead"] == overhead
     markdown = (tmp_path / "report.md").read_text()
     assert "speed-up vs scikit-learn" in markdown
+    assert "speed-up vs fastbp 1 thread" not in markdown  # not a peer
+    assert "| 2 threads vs 1 |" in markdown
+    # The summary: scikit-learn is the only peer here.
+    ratios = [
+        r["implementations"]["scikit-learn"]["seconds_per_epoch"]
+        / r["implementations"]["fastbp"]["seconds_per_epoch"]
+        for r in rows
+    ]
+    geometric_mean = float(np.exp(np.mean(np.log(ratios))))
+    assert saved_targets(tmp_path)["geometric_mean_best_peer_over_fastbp"] == (
+        pytest.approx(geometric_mean)
+    )
+    assert f"fastbp's: {geometric_mean:.2f}" in markdown
     assert "Not measured: pytorch (absent)" in markdown
     table = [line for line in markdown.splitlines() if line.startswith("| 4 |")]
     assert len(table) == 2
     sections = markdown.split("\n## ")
     (section,) = [s for s in sections if s.startswith("Classification, 10 classes")]
     assert "float64" in section.splitlines()[0]
-    assert "| fastbp s/epoch | scikit-learn s/epoch |" in section
+    assert "| fastbp s/epoch | fastbp 1 thread s/epoch | scikit-learn s/epoch |" in section
     assert len([line for line in section.splitlines() if line.startswith("| 6 |")]) == 1
     (section,) = [s for s in sections if s.startswith("What the softmax")]
     cells = [line for line in section.splitlines() if line.startswith("| float64 |")]

@@ -1,14 +1,16 @@
 """Forward and backward passes of one dense layer on a mini-batch.
 
-The matrix products are ``_gemm.matmul``'s register tiles (each element
-summed in a fixed order; BLAS where the CPU has no tile, see ``_gemm``).
-Measured single-threaded at batch 200 on an AVX-512 CPU, the tiles were
-2-2.5x faster than OpenBLAS from 16 to 256 units and 1.3-1.6x at 1024.
-A layer of one unit is a matrix-vector product, where BLAS was faster
-(1.1 vs 2.8 us at 64 inputs): its forward pass and gradient go to BLAS,
-its backward pass is an outer product done by a plain loop (see
-:func:`dense_backward`). Bias, activation and its derivative are applied in
-one pass over the product.
+The matrix products are ``_gemm``'s register tiles (each element summed in
+a fixed order; BLAS where the CPU has no tile, see ``_gemm``). Measured
+single-threaded at batch 200 on an AVX-512 CPU, the tiles were 2-2.5x
+faster than OpenBLAS from 16 to 256 units and 1.3-1.6x at 1024. A layer of
+one unit (a regression output) takes matrix-vector products
+(``_gemm.matvec`` forward, ``matvec_transposed`` for its gradient: as fast
+as OpenBLAS's, 0.2-17 us from 16 to 1024 inputs, and no BLAS call in a
+fit, which after a parallel region of Numba's threads was measured to cost
+~100 us more); its backward pass is an outer product done by a plain loop
+(see :func:`dense_backward`). Bias, activation and its derivative are
+applied in one pass over the product.
 
 Shapes: ``A_prev`` (n, fan_in) is the layer's input, ``W`` (fan_in, fan_out),
 ``b`` (fan_out,), ``A`` (n, fan_out) its output, ``delta`` (n, fan_out) the
@@ -18,7 +20,7 @@ derivative of the loss with respect to the layer's pre-activation ``Z``.
 import numpy as np
 
 from ._activations import add_bias_and_activate, multiply_by_derivative
-from ._gemm import matmul, matmul_transposed
+from ._gemm import matmul, matmul_transposed, matvec, matvec_transposed
 from ._jit import jit
 from ._parallel import split_matmul, split_matmul_transposed, split_worthwhile
 
@@ -37,7 +39,7 @@ def dense_forward(A_prev, W, b, A, code, threads):
     n, fan_in = A_prev.shape
     fan_out = W.shape[1]
     if fan_out == 1:
-        np.dot(A_prev, W, A)
+        matvec(A_prev, W, A)
     elif threads > 1 and split_worthwhile(n, fan_in, fan_out):
         split_matmul(A_prev, W, A, threads)
     else:
@@ -56,7 +58,7 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, threads):
     n, fan_in = A_prev.shape
     fan_out = W.shape[1]
     if fan_out == 1:
-        np.dot(A_prev.T, delta, dW)
+        matvec_transposed(A_prev, delta, dW)
     elif threads > 1 and split_worthwhile(n, fan_in, fan_out):
         split_matmul(A_prev.T, delta, dW, threads)
     else:

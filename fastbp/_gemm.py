@@ -37,7 +37,15 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-__all__ = ["SIMD", "matmul", "matmul_transposed", "simd_shape", "transpose"]
+__all__ = [
+    "SIMD",
+    "matmul",
+    "matmul_transposed",
+    "matvec",
+    "matvec_transposed",
+    "simd_shape",
+    "transpose",
+]
 
 LANES_BITS = 512
 
@@ -165,6 +173,19 @@ class _Emitter:
         inside = b.icmp_signed("<", self.i64(index), count)
         return b.select(inside, self.i64(index), b.sub(count, self.i64(1)))
 
+    def lane_sum(self, value):
+        """The lanes of ``value`` added by a fixed tree: halves, then halves."""
+        b = self.builder
+        width = self.lanes
+        while width > 1:
+            width //= 2
+            low = b.shuffle_vector(value, value, ir.Constant(
+                ir.VectorType(_I32, width), list(range(width))))  # fmt: skip
+            high = b.shuffle_vector(value, value, ir.Constant(
+                ir.VectorType(_I32, width), list(range(width, 2 * width))))  # fmt: skip
+            value = b.fadd(low, high)
+        return b.extract_element(value, ir.Constant(_I32, 0))
+
     def counted_loop(self, count, initial, body):
         """Values after ``for k in range(count): values = body(k, values)``."""
         b = self.builder
@@ -199,8 +220,10 @@ def _data(context, builder, array_type, value):
     return context.make_array(array_type)(context, builder, value).data
 
 
-def _nn_codegen(rows, vectors):
-    """IR of :func:`matmul`'s tile; see :func:`_nn_tile`."""
+def _nn_codegen(rows, vectors, mask_all=False):
+    """IR of :func:`matmul`'s tile; see :func:`_nn_tile`. With ``mask_all``
+    every vector is masked (the tile's width is then any number of columns
+    up to ``vectors * LANES``), else the last one only."""
 
     def codegen(context, builder, signature, args):
         (L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld, depth,
@@ -210,7 +233,11 @@ def _nn_codegen(rows, vectors):
         r_data = _data(context, builder, signature.args[4], R)
         c_data = _data(context, builder, signature.args[7], C)
         lanes = e.lanes
-        mask = e.mask(builder.sub(columns, e.i64((vectors - 1) * lanes)))
+        masks = [
+            e.mask(builder.sub(columns, e.i64(v * lanes)))
+            if mask_all or v == vectors - 1 else None
+            for v in range(vectors)
+        ]
         l_rows = [
             builder.add(l_off, builder.mul(e.clamp(r, valid_rows), l_rs))
             for r in range(rows)
@@ -218,11 +245,8 @@ def _nn_codegen(rows, vectors):
 
         def body(k, acc):
             r_row = builder.add(r_off, builder.mul(k, r_ld))
-            w = [
-                e.load(r_data, builder.add(r_row, e.i64(v * lanes)),
-                       mask if v == vectors - 1 else None)  # fmt: skip
-                for v in range(vectors)
-            ]
+            w = [e.load(r_data, builder.add(r_row, e.i64(v * lanes)), masks[v])
+                 for v in range(vectors)]  # fmt: skip
             l_col = builder.mul(k, l_cs)
             new = []
             for r in range(rows):
@@ -236,8 +260,7 @@ def _nn_codegen(rows, vectors):
                 c_row = builder.add(c_off, builder.mul(e.i64(r), c_ld))
                 for v in range(vectors):
                     e.store(acc[r * vectors + v], c_data,
-                            builder.add(c_row, e.i64(v * lanes)),
-                            mask if v == vectors - 1 else None)  # fmt: skip
+                            builder.add(c_row, e.i64(v * lanes)), masks[v])  # fmt: skip
         return context.get_dummy_value()
 
     return codegen
@@ -253,9 +276,9 @@ def _float_arrays(*arrays):
     return dtype
 
 
-def _nn_tile(vectors):
-    """The intrinsic computing one tile of :func:`matmul` (``MR`` rows,
-    ``vectors`` vectors).
+def _nn_tile(vectors, rows=None, mask_all=False):
+    """The intrinsic computing one tile of :func:`matmul` (``rows`` rows,
+    ``MR`` by default, and ``vectors`` vectors; see :func:`_nn_codegen`).
 
     ``tile(L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld, depth,
     valid_rows, columns)``: offsets and strides count elements from each
@@ -271,12 +294,63 @@ def _nn_tile(vectors):
             return None
         i = types.int64
         signature = types.void(L, i, i, i, R, i, i, C, i, i, i, i, i)
-        return signature, _nn_codegen(MR, vectors)
+        return signature, _nn_codegen(MR if rows is None else rows, vectors, mask_all)
 
     return tile
 
 
 _nn1, _nn2, _nn3, _nn4 = (_nn_tile(v) for v in range(1, 5))
+# One row: a vector-matrix product, ``x @ R`` (the weight gradient of a
+# one-unit layer, ``delta.T @ A``), without the MR - 1 repeated rows, with
+# ROW_VECTORS accumulators (independent chains of fused multiply-adds, enough
+# to hide their latency), each masked.
+ROW_VECTORS = 8
+_row = _nn_tile(ROW_VECTORS, rows=1, mask_all=True)
+_row_narrow = _nn_tile(2, rows=1, mask_all=True)  # up to 2 vectors: no waste
+
+
+def _dot_codegen(rows):
+    """IR of :func:`matvec`'s tile; see :func:`_dot_tile`."""
+
+    def codegen(context, builder, signature, args):
+        L, l_off, l_ld, r, r_off, C, c_off, c_step, length, valid_rows = args
+        e = _Emitter(context, builder, _IR_FLOAT[signature.args[5].dtype])
+        l_data = _data(context, builder, signature.args[0], L)
+        r_data = _data(context, builder, signature.args[3], r)
+        c_data = _data(context, builder, signature.args[5], C)
+        lanes = e.lanes
+        l_rows = [builder.add(l_off, builder.mul(e.clamp(i, valid_rows), l_ld))
+                  for i in range(rows)]  # fmt: skip
+        chunks = builder.sdiv(builder.add(length, e.i64(lanes - 1)), e.i64(lanes))
+
+        def body(chunk, acc):
+            start = builder.mul(chunk, e.i64(lanes))
+            mask = e.mask(builder.sub(length, start))
+            y = e.load(r_data, builder.add(r_off, start), mask)
+            return [e.fma(e.load(l_data, builder.add(base, start), mask), y, a)
+                    for base, a in zip(l_rows, acc)]  # fmt: skip
+
+        acc = e.counted_loop(chunks, [e.zero] * rows, body)
+        for i in range(rows):
+            with builder.if_then(builder.icmp_signed("<", e.i64(i), valid_rows)):
+                at = builder.add(c_off, builder.mul(e.i64(i), c_step))
+                builder.store(e.lane_sum(acc[i]), builder.gep(c_data, [at]))
+        return context.get_dummy_value()
+
+    return codegen
+
+
+@intrinsic
+def _dot_tile(typingctx, L, l_off, l_ld, r, r_off, C, c_off, c_step, length,
+              valid_rows):  # fmt: skip
+    """``C[i] = dot(L[i, :length], r[:length])`` for ``MR`` rows of L (the
+    first ``valid_rows``), each in LANES partial sums then a fixed tree.
+    ``r``'s terms and ``L``'s rows are contiguous; ``c_step`` is C's step."""
+    if _float_arrays(L, r, C) is None:
+        return None
+    i = types.int64
+    signature = types.void(L, i, i, r, i, C, i, i, i, i)
+    return signature, _dot_codegen(MR)
 
 
 @jit
@@ -298,6 +372,15 @@ def matmul(L, R, C):
     lanes = LANES_BITS // (8 * size)
     l_rs, l_cs = L.strides[0] // size, L.strides[1] // size
     r_ld, c_ld = R.strides[0] // size, C.strides[0] // size
+    if n == 1 and m <= 2 * lanes:
+        _row_narrow(L, 0, 0, l_cs, R, 0, r_ld, C, 0, 0, depth, 1, m)
+        return
+    if n == 1:
+        width = ROW_VECTORS * lanes
+        for j0 in range(0, m, width):
+            columns = min(width, m - j0)
+            _row(L, 0, 0, l_cs, R, j0, r_ld, C, j0, 0, depth, 1, columns)
+        return
     width = NV * lanes
     for j0 in range(0, m, width):
         columns = min(width, m - j0)
@@ -340,3 +423,39 @@ def matmul_transposed(L, W, scratch, C):
     WT = scratch[: W.size].reshape(W.shape[1], W.shape[0])
     transpose(W, WT)
     matmul(L, WT, C)
+
+
+@jit
+def matvec(L, R, C):
+    """Write ``L @ R`` into ``C`` for a one-column ``R``: dot products.
+
+    Parameters
+    ----------
+    L : ndarray of shape (n, depth), rows contiguous
+    R : ndarray of shape (depth, 1), contiguous
+    C : ndarray of shape (n, 1)
+
+    Each ``C[i]`` is summed in LANES partial sums (lane ``l`` takes the terms
+    ``l, l + LANES, ...`` in order, by fused multiply-adds), added by a fixed
+    tree: another order than :func:`matmul`'s, as fixed.
+    """
+    if not SIMD:
+        np.dot(L, R, C)
+        return
+    n, depth = L.shape
+    size = C.itemsize
+    l_ld, c_step = L.strides[0] // size, C.strides[0] // size
+    for i0 in range(0, n, MR):
+        _dot_tile(L, i0 * l_ld, l_ld, R, 0, C, i0 * c_step, c_step, depth,
+                  min(MR, n - i0))  # fmt: skip
+
+
+@jit
+def matvec_transposed(A, d, C):
+    """Write ``A.T @ d`` into ``C`` (shape (depth, 1)) for ``d`` of shape (n, 1):
+    :func:`matmul` on one row, ``d.T @ A``, summed over the rows of A in
+    order."""
+    if not SIMD:
+        np.dot(A.T, d, C)
+        return
+    matmul(d.T, A, C.T)

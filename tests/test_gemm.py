@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from fastbp import _gemm
-from fastbp._gemm import matmul, matmul_transposed, simd_shape, transpose
+from fastbp._gemm import (
+    matmul,
+    matmul_transposed,
+    matvec,
+    matvec_transposed,
+    simd_shape,
+    transpose,
+)
 
 DTYPES = [np.float32, np.float64]
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +88,30 @@ def test_matmul_matches_numpy(dtype, shape):
     D = np.full((n, m), np.nan, dtype=dtype)
     matmul_transposed(L, W, scratch, D)
     np.testing.assert_array_equal(D, C)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, depth", [(200, 16), (13, 37), (7, 3), (1, 100), (5, 0), (40, 1030)])
+def test_one_column_products(dtype, n, depth):
+    """A one-unit layer's products: A @ w (dot products) and A.T @ d (one
+    row through the tiles, summed over the rows in order)."""
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((n, depth)).astype(dtype)
+    w = rng.standard_normal((depth, 1)).astype(dtype)
+    d = rng.standard_normal((n, 1)).astype(dtype)
+    eps = np.finfo(dtype).eps
+    out = np.full((n, 1), np.nan, dtype=dtype)
+    matvec(A, w, out)
+    expected = A.astype(np.float64) @ w.astype(np.float64)
+    scale = np.abs(A).astype(np.float64) @ np.abs(w).astype(np.float64)
+    np.testing.assert_array_less(np.abs(out - expected), 2 * depth * eps * scale + 1e-300)
+    back = np.full((depth, 1), np.nan, dtype=dtype)
+    matvec_transposed(A, d, back)
+    if _gemm.SIMD and dtype == np.float64 and n * depth <= 2000:
+        np.testing.assert_array_equal(back, _in_order(d.T, A).T)
+    expected = A.T.astype(np.float64) @ d.astype(np.float64)
+    scale = np.abs(A.T).astype(np.float64) @ np.abs(d).astype(np.float64)
+    np.testing.assert_array_less(np.abs(back - expected), 2 * n * eps * scale + 1e-300)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -5,6 +5,8 @@ processes (one thread each), started by this module; the estimator is sent
 to the workers, trained there, and scored there.
 """
 
+import os
+
 import dask
 import joblib
 import numba
@@ -24,6 +26,10 @@ def client():
     # Numba limited to it through the environment each worker starts with
     # (the Nanny sets OMP, MKL and OpenBLAS to one thread by default).
     limits = {"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}
+    # The Nannies write their workers' environment into this process's (and
+    # leave it there): Numba, whose threads started with the machine's
+    # count, would then refuse to compile anything in later tests.
+    environment = dict(os.environ)
     with (
         dask.config.set(limits),
         LocalCluster(
@@ -35,6 +41,8 @@ def client():
         Client(cluster) as client,
     ):
         yield client
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 def test_search_on_the_cluster_equals_the_serial_search(client, estimator):

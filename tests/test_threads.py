@@ -1,6 +1,7 @@
 """Threads: the BLAS thread policy of training, and fits running concurrently."""
 
 import multiprocessing
+import os
 import threading
 
 import numpy as np
@@ -222,3 +223,26 @@ def test_without_a_thread_safe_layer_training_is_serial_with_the_same_results(tm
     assert results["workqueue"][:2] == ["None", "workqueue"]
     assert results["default"][0] in ("tbb", "omp")
     assert results["workqueue"][2] == results["default"][2]
+
+
+def test_fits_go_on_when_the_environment_changes_numba_s_thread_count(monkeypatch):
+    """Once its threads run, Numba refuses to compile while
+    NUMBA_NUM_THREADS says another number (libraries such as Dask's
+    LocalCluster write it into the process). fastbp's fits and predictions
+    still compile their kernels (a read-only input is a new type for
+    Numba), and the variable keeps the value it was given."""
+    import numba
+
+    from fastbp import BackpropRegressor
+    from fastbp._threads import threading_layer
+
+    threading_layer()  # the threads run
+    other = str(numba.config.NUMBA_NUM_THREADS + 1)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", other)
+    X = np.random.RandomState(0).normal(size=(50, 3)).astype(np.float32)
+    X.setflags(write=False)
+    y = X[:, 0].copy()
+    y.setflags(write=False)
+    model = BackpropRegressor((5,), max_iter=3).fit(X, y)
+    assert model.predict(X).shape == (50,)
+    assert os.environ["NUMBA_NUM_THREADS"] == other

@@ -111,6 +111,12 @@ def backprop(
     return loss
 
 
+def scratch_size(units):
+    """Elements of the scratch that takes a layer's W.T, packed in panels of
+    whole tiles (see ``_gemm.pack_transposed``): the largest layer's."""
+    return int(((units[:-1] + 64) * units[1:]).max())
+
+
 def batch_workspaces(units, n_rows, dtype):
     """Workspaces for batches of up to ``n_rows`` rows, allocated once.
 
@@ -123,7 +129,7 @@ def batch_workspaces(units, n_rows, dtype):
     deltas = np.empty_like(acts)
     Y_batch = np.empty((n_rows, int(units[-1])), dtype)
     w_batch = np.empty(n_rows, dtype)
-    scratch = np.empty(int((units[:-1] * units[1:]).max()), dtype)
+    scratch = np.empty(scratch_size(units), dtype)
     return acts, deltas, Y_batch, w_batch, scratch
 
 

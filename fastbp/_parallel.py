@@ -19,7 +19,17 @@ started, and libraries (Dask's LocalCluster) change it in the process.
 
 from numba import prange
 
-from ._gemm import LANES_BITS, NV, SIMD, matmul, matmul_transposed, transpose
+from ._gemm import (
+    LANES_BITS,
+    NV,
+    SIMD,
+    check_panels,
+    matmul,
+    matmul_panels,
+    matmul_transposed,
+    pack_transposed,
+    panel_width,
+)
 from ._jit import jit
 
 __all__ = [
@@ -68,12 +78,13 @@ def split_matmul_transposed(L, W, scratch, C, parts):
         matmul_transposed(L, W, scratch, C)
         return
     m = C.shape[1]
-    WT = scratch[: W.size].reshape(W.shape[1], W.shape[0])
+    width = panel_width(C)
+    check_panels(W, scratch, width)
     for part in prange(parts):
         start, stop = _block(m, C.itemsize, parts, part)
         if stop > start:
-            transpose(W[start:stop], WT[:, start:stop])
-            matmul(L, WT[:, start:stop], C[:, start:stop])
+            pack_transposed(W, scratch, start, stop, width)
+            matmul_panels(L, scratch, C, start, stop, width)
 
 
 @jit(parallel=True)

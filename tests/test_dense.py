@@ -57,7 +57,7 @@ def test_dense_backward_matches_reference(dtype, name):
     W = rng.standard_normal((FAN_IN, FAN_OUT)).astype(dtype)
     A_prev = naive.activate(rng.standard_normal((N, FAN_IN)), name).astype(dtype)
     delta_prev = np.full((N, FAN_IN), np.nan, dtype=dtype)
-    scratch = np.full(W.size, np.nan, dtype=W.dtype)
+    scratch = np.full((W.shape[0] + 64) * W.shape[1], np.nan, dtype=W.dtype)
     dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev, scratch, 1)
     expected = naive.dense_backward(*_as64(delta, W, A_prev), name)
     naive.assert_close(delta_prev, expected, dtype)
@@ -74,7 +74,7 @@ def _layer_results(n, fan_in, fan_out, dtype, threads):
     dW = np.full_like(W, np.nan)
     db = np.full_like(b, np.nan)
     delta_prev = np.full((n, fan_in), np.nan, dtype=dtype)
-    scratch = np.full(W.size, np.nan, dtype=dtype)
+    scratch = np.full((W.shape[0] + 64) * W.shape[1], np.nan, dtype=dtype)
     code = ACTIVATION_CODES["tanh"]
     dense_forward(A_prev, W, b, A, code, threads)
     dense_gradient(A_prev, delta, W, 0.1, n, dW, db, threads)

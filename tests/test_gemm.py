@@ -16,8 +16,8 @@ from fastbp._gemm import (
     matmul_transposed,
     matvec,
     matvec_transposed,
+    pack_transposed,
     simd_shape,
-    transpose,
 )
 
 DTYPES = [np.float32, np.float64]
@@ -84,7 +84,7 @@ def test_matmul_matches_numpy(dtype, shape):
     assert np.isnan(out[0]).all() and np.isnan(out[-1]).all()  # nothing else written
     # L @ W.T through the scratch: the same bits as matmul on W.T's copy.
     W = np.ascontiguousarray(R.T)
-    scratch = np.full(W.size + 3, np.nan, dtype=dtype)
+    scratch = np.full((W.shape[0] + 64) * W.shape[1], np.nan, dtype=dtype)
     D = np.full((n, m), np.nan, dtype=dtype)
     matmul_transposed(L, W, scratch, D)
     np.testing.assert_array_equal(D, C)
@@ -115,12 +115,23 @@ def test_one_column_products(dtype, n, depth):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(1, 1), (3, 40), (17, 33), (64, 64)])
-def test_transpose(dtype, shape):
+@pytest.mark.parametrize("shape", [(1, 1), (3, 40), (17, 33), (70, 64), (130, 5)])
+@pytest.mark.parametrize("width", [8, 32])
+def test_pack_transposed(dtype, shape, width):
+    """W.T in panels of ``width`` columns: the panel of columns j0.. is the
+    contiguous (W.shape[1], width) block at j0 * W.shape[1]; packing a range
+    writes that range's panels only."""
     W = np.random.default_rng(2).standard_normal(shape).astype(dtype)
-    WT = np.empty(shape[::-1], dtype=dtype)
-    transpose(W, WT)
-    np.testing.assert_array_equal(WT, W.T)
+    rows, depth = shape
+    panels = np.full((rows + width) * depth, np.nan, dtype=dtype)
+    middle = width if rows > 2 * width else 0  # pack [middle, rows) first
+    pack_transposed(W, panels, middle, rows, width)
+    assert np.isnan(panels[: middle * depth]).all()
+    pack_transposed(W, panels, 0, middle, width)
+    for j0 in range(0, rows, width):
+        columns = min(width, rows - j0)
+        panel = panels[j0 * depth : (j0 + width) * depth].reshape(depth, width)
+        np.testing.assert_array_equal(panel[:, :columns], W[j0 : j0 + columns].T)
 
 
 def test_non_finite_values_propagate():
@@ -218,3 +229,13 @@ def test_blas_path_agrees(paths):
                 if "regressor" in key else np.asarray(paths["avx512"][key]),
                 rtol=rtol, atol=rtol,
             )  # fmt: skip
+
+
+def test_a_scratch_too_small_for_the_panels_is_refused():
+    L, R = _operands(5, 30, 40, np.float64)
+    W = np.ascontiguousarray(R.T)
+    C = np.empty((5, 40))
+    if not _gemm.SIMD:
+        pytest.skip("the BLAS path takes no scratch")
+    with pytest.raises(ValueError, match="scratch too small"):
+        matmul_transposed(L, W, np.empty(W.size), C)

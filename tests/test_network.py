@@ -13,6 +13,7 @@ from fastbp._network import (
     loss_and_gradient,
     predict,
     run_epoch,
+    scratch_size,
 )
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters
 
@@ -102,7 +103,7 @@ def test_backprop_matches_reference(dtype, hidden, hidden_name, n_outputs, out_n
     params_before = params.copy()
     loss = backprop(
         params, grad, network, alpha, (0, 1.0), acts, deltas,
-        np.full(params.size, np.nan, dtype=dtype), Y, w, n, 1.0, 1,
+        np.full(scratch_size(units), np.nan, dtype=dtype), Y, w, n, 1.0, 1,
     )  # fmt: skip
     expected_loss, expected_grad = naive.flat_backprop(
         *_as64(params), units, names, *_as64(X, Y, w), alpha
@@ -123,7 +124,8 @@ def test_backprop_zero_weight_batch(dtype):
     grad = np.full_like(params, np.nan)
     loss = backprop(
         params, grad, network, 0.3, (0, 1.0), acts, np.empty_like(acts),
-        np.empty(params.size, dtype=dtype), Y, np.zeros(n, dtype=dtype), n, 1.0, 1,
+        np.empty(scratch_size(units), dtype=dtype), Y, np.zeros(n, dtype=dtype), n,
+        1.0, 1,
     )  # fmt: skip
     assert loss == 0.0
     np.testing.assert_array_equal(grad, 0.0)

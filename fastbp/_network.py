@@ -22,7 +22,7 @@ from ._dense import dense_backward, dense_forward, dense_gradient
 from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
 from ._loss import error_includes_derivative, loss_delta, loss_value
-from ._optimizers import optimizer_step
+from ._parallel import split_optimizer_step
 
 
 @jit
@@ -186,7 +186,7 @@ def run_epoch(
         )  # fmt: skip
         total += loss * n_rows
         step += 1
-        optimizer_step(solver, params, grad, state, step, hyper)
+        split_optimizer_step(solver, params, grad, state, step, hyper, threads)
     return total, step
 
 

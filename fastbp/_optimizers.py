@@ -110,21 +110,28 @@ def optimizer_step(solver, params, grad, state, step, hyper):
     ``state`` (2, n_params) holds the velocity (SGD) or the first and second
     moments (Adam); ``step`` is the 1-based number of this update.
     """
+    update_range(solver, params, grad, state, step, hyper, 0, params.shape[0])
+
+
+@jit
+def update_range(solver, params, grad, state, step, hyper, start, stop):
+    """:func:`optimizer_step` on parameters ``start:stop`` only (each
+    parameter's update depends on its own values alone)."""
     if solver == SGD:
         sgd_update(
-            params,
-            grad,
-            state[0],
+            params[start:stop],
+            grad[start:stop],
+            state[0][start:stop],
             hyper[LEARNING_RATE],
             hyper[MOMENTUM],
             hyper[NESTEROV] != 0.0,
         )
     else:
         adam_update(
-            params,
-            grad,
-            state[0],
-            state[1],
+            params[start:stop],
+            grad[start:stop],
+            state[0][start:stop],
+            state[1][start:stop],
             step,
             hyper[LEARNING_RATE],
             hyper[BETA_1],

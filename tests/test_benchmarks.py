@@ -317,3 +317,12 @@ def test_threads_benchmark_times_both_ways_on_a_tiny_run():
     assert row["serial_seconds"] > 0 and row["threads_seconds"] > 0
     assert row["speedup"] == row["serial_seconds"] / row["threads_seconds"]
     assert row["threads_cores"] > 0
+
+
+def test_products_benchmark_times_each_product_of_a_layer(capsys):
+    from benchmarks import products
+
+    timings = products.measure(16, "float64")
+    assert set(timings) == {"forward A @ W", "gradient A.T @ delta",
+                            "backward delta @ W.T"}  # fmt: skip
+    assert all(ours > 0 and blas > 0 for ours, blas in timings.values())

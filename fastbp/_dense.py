@@ -20,7 +20,7 @@ derivative of the loss with respect to the layer's pre-activation ``Z``.
 import numpy as np
 
 from ._activations import add_bias_and_activate, multiply_by_derivative
-from ._gemm import matmul, matmul_transposed, matvec, matvec_transposed
+from ._gemm import column_sums, matmul, matmul_transposed, matvec, matvec_transposed
 from ._jit import jit
 from ._parallel import split_matmul, split_matmul_transposed, split_worthwhile
 
@@ -69,11 +69,7 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, threads):
     for k in range(fan_in):
         for j in range(fan_out):
             dW[k, j] = (dW[k, j] + alpha * W[k, j]) / weight_sum
-    for j in range(fan_out):
-        db[j] = 0.0
-    for i in range(n):
-        for j in range(fan_out):
-            db[j] += delta[i, j]
+    column_sums(delta, db)
     for j in range(fan_out):
         db[j] /= weight_sum
 

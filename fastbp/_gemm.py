@@ -40,6 +40,7 @@ from ._jit import jit
 __all__ = [
     "SIMD",
     "check_panels",
+    "column_sums",
     "matmul",
     "matmul_transposed",
     "matvec",
@@ -223,10 +224,12 @@ def _data(context, builder, array_type, value):
     return context.make_array(array_type)(context, builder, value).data
 
 
-def _nn_codegen(rows, vectors, mask_all=False):
+def _nn_codegen(rows, vectors, mask_all=False, ones=False):
     """IR of :func:`matmul`'s tile; see :func:`_nn_tile`. With ``mask_all``
     every vector is masked (the tile's width is then any number of columns
-    up to ``vectors * LANES``), else the last one only."""
+    up to ``vectors * LANES``), else the last one only. With ``ones``, L is
+    not read: every ``L[i, k]`` is 1 (column sums of R; ``fma(1, x, s)`` is
+    ``s + x`` rounded once, as an addition)."""
 
     def codegen(context, builder, signature, args):
         (L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld, depth,
@@ -253,7 +256,10 @@ def _nn_codegen(rows, vectors, mask_all=False):
             l_col = builder.mul(k, l_cs)
             new = []
             for r in range(rows):
-                x = e.splat(builder.load(builder.gep(l_data, [builder.add(l_rows[r], l_col)])))
+                if ones:
+                    x = e.splat(ir.Constant(e.real, 1.0))
+                else:
+                    x = e.splat(builder.load(builder.gep(l_data, [builder.add(l_rows[r], l_col)])))
                 new += [e.fma(x, w[v], acc[r * vectors + v]) for v in range(vectors)]
             return new
 
@@ -279,7 +285,7 @@ def _float_arrays(*arrays):
     return dtype
 
 
-def _nn_tile(vectors, rows=None, mask_all=False):
+def _nn_tile(vectors, rows=None, mask_all=False, ones=False):
     """The intrinsic computing one tile of :func:`matmul` (``rows`` rows,
     ``MR`` by default, and ``vectors`` vectors; see :func:`_nn_codegen`).
 
@@ -297,7 +303,8 @@ def _nn_tile(vectors, rows=None, mask_all=False):
             return None
         i = types.int64
         signature = types.void(L, i, i, i, R, i, i, C, i, i, i, i, i)
-        return signature, _nn_codegen(MR if rows is None else rows, vectors, mask_all)
+        rows_ = MR if rows is None else rows
+        return signature, _nn_codegen(rows_, vectors, mask_all, ones)
 
     return tile
 
@@ -310,6 +317,9 @@ _nn1, _nn2, _nn3, _nn4 = (_nn_tile(v) for v in range(1, 5))
 ROW_VECTORS = 8
 _row = _nn_tile(ROW_VECTORS, rows=1, mask_all=True)
 _row_narrow = _nn_tile(2, rows=1, mask_all=True)  # up to 2 vectors: no waste
+# Column sums, the same tiles with every L[0, k] = 1.
+_sums = _nn_tile(ROW_VECTORS, rows=1, mask_all=True, ones=True)
+_sums_narrow = _nn_tile(2, rows=1, mask_all=True, ones=True)
 
 
 def _dot_codegen(rows):
@@ -506,3 +516,26 @@ def matvec_transposed(A, d, C):
         np.dot(A.T, d, C)
         return
     matmul(d.T, A, C.T)
+
+
+@jit
+def column_sums(A, out):
+    """Write the sum of each column of ``A`` (n, m), rows contiguous, into
+    ``out`` (m,), each summed over the rows in order (a layer's bias
+    gradient: the same bits as a loop of additions)."""
+    n, m = A.shape
+    if not SIMD:
+        out[:] = 0.0
+        for i in range(n):
+            for j in range(m):
+                out[j] += A[i, j]
+        return
+    size = A.itemsize
+    lanes = LANES_BITS // (8 * size)
+    a_ld = A.strides[0] // size
+    if m <= 2 * lanes:
+        _sums_narrow(A, 0, 0, 0, A, 0, a_ld, out, 0, 0, n, 1, m)
+        return
+    width = ROW_VECTORS * lanes
+    for j0 in range(0, m, width):
+        _sums(A, 0, 0, 0, A, j0, a_ld, out, j0, 0, n, 1, min(width, m - j0))

@@ -12,6 +12,7 @@ import pytest
 
 from fastbp import _gemm
 from fastbp._gemm import (
+    column_sums,
     matmul,
     matmul_transposed,
     matvec,
@@ -239,3 +240,15 @@ def test_a_scratch_too_small_for_the_panels_is_refused():
         pytest.skip("the BLAS path takes no scratch")
     with pytest.raises(ValueError, match="scratch too small"):
         matmul_transposed(L, W, np.empty(W.size), C)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(200, 16), (200, 64), (7, 33), (13, 300), (1, 5), (0, 9)])
+def test_column_sums_add_the_rows_in_order(dtype, shape):
+    """A bias gradient: each column summed over the rows in order, the bits
+    of one addition after another (NumPy's cumsum adds in order)."""
+    A = np.random.default_rng(5).standard_normal(shape).astype(dtype)
+    out = np.full(shape[1], np.nan, dtype=dtype)
+    column_sums(A, out)
+    expected = np.cumsum(A, axis=0)[-1] if shape[0] else np.zeros(shape[1], dtype)
+    np.testing.assert_array_equal(out, expected)

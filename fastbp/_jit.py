@@ -19,6 +19,12 @@ everywhere:
   ``nnan``/``ninf`` in particular must never be set: a diverging model must
   produce NaN/inf that the estimator can see.
 
+Numba's cache is keyed by the source file, the signature and the CPU, not by
+module-level values the code reads: ``_gemm`` bakes the tile it chose for
+this CPU into the kernels, which the CPU key covers, but a path forced with
+``$FASTBP_KERNELS`` (``avx512``, ``avx2``, ``blas``) would find kernels
+cached for another path. With a forced path, nothing is cached.
+
 Numba caches next to the source (``__pycache__``), else in
 ``$NUMBA_CACHE_DIR`` or the user's cache directory; when none of them can be
 written (a read-only installation and home directory) it refuses
@@ -26,6 +32,7 @@ written (a read-only installation and home directory) it refuses
 every new process, and says so once.
 """
 
+import os
 import threading
 import warnings
 
@@ -73,7 +80,7 @@ def jit(function=None, **options):
     dispatcher : numba.core.registry.CPUDispatcher or callable
     """
     policy = {
-        "cache": True,
+        "cache": os.environ.get("FASTBP_KERNELS", "auto") == "auto",
         "nogil": True,
         "error_model": "numpy",
         "fastmath": set(FASTMATH_FLAGS),

@@ -177,7 +177,8 @@ import numpy as np
 from fastbp import BackpropClassifier, BackpropRegressor, _gemm
 from fastbp._gemm import matmul
 rng = np.random.default_rng(0)
-out = {"simd": _gemm.SIMD, "shape": _gemm.SHAPE}
+out = {"simd": _gemm.SIMD, "shape": _gemm.SHAPE,
+       "cached": type(matmul._cache).__name__ != "NullCache"}
 for dtype in (np.float32, np.float64):
     L = rng.standard_normal((37, 70)).astype(dtype)
     R = rng.standard_normal((70, 45)).astype(dtype)
@@ -215,6 +216,13 @@ def test_every_tile_gives_the_same_bits(paths):
     assert paths["avx512"]["'shape'"] == list(_gemm.TILES["avx512"])
     assert paths["avx2"]["'shape'"] == list(_gemm.TILES["avx2"])
     assert paths["avx512"] == {**paths["avx2"], "'shape'": paths["avx512"]["'shape'"]}
+
+
+def test_a_forced_path_caches_nothing(paths):
+    """Numba's cache does not know which path compiled a kernel: a forced
+    path compiles its own, every time."""
+    assert not any(result["'cached'"] for result in paths.values())
+    assert type(matmul._cache).__name__ != "NullCache" or "FASTBP_KERNELS" in os.environ
 
 
 def test_blas_path_agrees(paths):

@@ -44,7 +44,7 @@ from ._inputs import check_numeric, dense_if_sparse, dense_row_blocks
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
 from ._stochastic import train_stochastic
-from ._threads import numba_threads_setting, one_blas_thread, threading_layer
+from ._threads import numba_threads_setting, one_blas_thread
 
 # Rows per chunk when predicting: at most this many (measured: 4096 is
 # fastest on 100k rows), and at most PREDICT_CHUNK_VALUES activations per
@@ -391,7 +391,6 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
 
     def _forward(self, X, output_code=None):
         """The network's output (n_samples, n_outputs) for validated ``X``."""
-        threading_layer()  # before any kernel runs (see ``_parallel``)
         params = self._params
         units, offsets, codes = self._network
         if output_code is not None:

@@ -80,7 +80,7 @@ def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads):
 
     ``A_prev = f(Z_prev)`` is the previous layer's output and ``code`` its
     activation: the chain rule carries the error one layer back. ``scratch``
-    (at least ``W.size`` elements) takes ``W.T``; a large product is
+    takes ``W.T`` in panels (``_network.scratch_size``); a large product is
     split between ``threads`` threads.
     """
     n, fan_out = delta.shape

@@ -382,9 +382,8 @@ def matmul(L, R, C):
     n, depth = L.shape
     m = R.shape[1]
     size = C.itemsize
-    lanes = LANES_BITS // (8 * size)
-    l_rs, l_cs = L.strides[0] // size, L.strides[1] // size
-    r_ld, c_ld = R.strides[0] // size, C.strides[0] // size
+    lanes = _lanes(C)
+    l_cs, r_ld = L.strides[1] // size, R.strides[0] // size
     if n == 1 and m <= 2 * lanes:
         _row_narrow(L, 0, 0, l_cs, R, 0, r_ld, C, 0, 0, depth, 1, m)
         return
@@ -405,7 +404,7 @@ def _column_tile(L, R, r_off, r_ld, C, j0, columns):
     ``r_off`` of R's data, rows ``r_ld`` apart: every tile of MR rows."""
     n, depth = L.shape
     size = C.itemsize
-    lanes = LANES_BITS // (8 * size)
+    lanes = _lanes(C)
     l_rs, l_cs = L.strides[0] // size, L.strides[1] // size
     c_ld = C.strides[0] // size
     vectors = (columns + lanes - 1) // lanes
@@ -426,7 +425,13 @@ def _column_tile(L, R, r_off, r_ld, C, j0, columns):
 @jit
 def panel_width(C):
     """Columns of one register tile (and of one packed panel) for C's dtype."""
-    return NV * (LANES_BITS // (8 * C.itemsize))
+    return NV * _lanes(C)
+
+
+@jit(inline="always")
+def _lanes(C):
+    """Elements of C's dtype in one 512-bit vector."""
+    return LANES_BITS // (8 * C.itemsize)
 
 
 @jit
@@ -531,7 +536,7 @@ def column_sums(A, out):
                 out[j] += A[i, j]
         return
     size = A.itemsize
-    lanes = LANES_BITS // (8 * size)
+    lanes = _lanes(A)
     a_ld = A.strides[0] // size
     if m <= 2 * lanes:
         _sums_narrow(A, 0, 0, 0, A, 0, a_ld, out, 0, 0, n, 1, m)

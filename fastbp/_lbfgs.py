@@ -74,8 +74,7 @@ def train_lbfgs(model, X, Y, sample_weight, context):
     from ._threads import training_threads
 
     loss_code = model._loss_spec[0]
-    units = model._units
-    threads = training_threads(X.shape[0] * int((units[:-1] * units[1:]).max()))
+    threads = training_threads(X.shape[0], model._units)
     objective = FullBatch(
         X, Y, sample_weight, model._network, model.alpha,
         gradient_scale(loss_code, Y.shape[1]), model._loss_spec, threads,

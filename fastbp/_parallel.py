@@ -20,8 +20,6 @@ started, and libraries (Dask's LocalCluster) change it in the process.
 from numba import prange
 
 from ._gemm import (
-    LANES_BITS,
-    NV,
     SIMD,
     check_panels,
     matmul,
@@ -51,9 +49,9 @@ PARALLEL_MIN_MACS = 1 << 22
 
 
 @jit(inline="always")
-def _block(m, size, parts, part):
-    """Columns ``[start, stop)`` of block ``part`` of ``parts``: whole tiles."""
-    width = NV * (LANES_BITS // (8 * size))
+def _block(m, width, parts, part):
+    """Columns ``[start, stop)`` of block ``part`` of ``parts``: whole tiles
+    of ``width`` columns."""
     tiles = (m + width - 1) // width
     start = min(tiles * part // parts * width, m)
     stop = min(tiles * (part + 1) // parts * width, m)
@@ -67,8 +65,9 @@ def split_matmul(L, R, C, parts):
         matmul(L, R, C)
         return
     m = C.shape[1]
+    width = panel_width(C)
     for part in prange(parts):
-        start, stop = _block(m, C.itemsize, parts, part)
+        start, stop = _block(m, width, parts, part)
         if stop > start:
             matmul(L, R[:, start:stop], C[:, start:stop])
 
@@ -84,7 +83,7 @@ def split_matmul_transposed(L, W, scratch, C, parts):
     width = panel_width(C)
     check_panels(W, scratch, width)
     for part in prange(parts):
-        start, stop = _block(m, C.itemsize, parts, part)
+        start, stop = _block(m, width, parts, part)
         if stop > start:
             pack_transposed(W, scratch, start, stop, width)
             matmul_panels(L, scratch, C, start, stop, width)

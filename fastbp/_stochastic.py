@@ -43,8 +43,6 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
     batch_size = model._batch_size(n_samples)
     dtype = model._params.dtype
     workspaces = batch_workspaces(model._units, batch_size, dtype)
-    units = model._units
-    largest_product = batch_size * int((units[:-1] * units[1:]).max())
     grad = np.empty_like(model._params)
     hyper = optimizer_hyperparameters(
         model._learning_rate, model.momentum, model.nesterovs_momentum,
@@ -72,7 +70,7 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
             total, step = run_epoch(
                 data, order, batch_size, model._params, grad, network,
                 float(model.alpha), model._loss_spec, workspaces, optimizer,
-                model._optimizer_step, training_threads(largest_product),
+                model._optimizer_step, training_threads(batch_size, model._units),
             )  # fmt: skip
             loss = total / n_samples
             if not (np.isfinite(loss) and np.isfinite(model._params).all()):

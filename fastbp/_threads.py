@@ -48,6 +48,11 @@ import threading
 from contextlib import contextmanager
 from importlib import metadata
 
+import numba
+
+from ._gemm import SIMD
+from ._parallel import PARALLEL_MIN_MACS
+
 # Numba's threading layers that may be entered from several threads at once.
 SAFE_LAYERS = ("tbb", "omp")
 _TBB_LIBRARIES = ("libtbb.so.12", "libtbb.12.dylib", "tbb12.dll")
@@ -73,34 +78,27 @@ def one_blas_thread():
     return _ONE_BLAS_THREAD.held()
 
 
-def training_threads(largest_product):
+def training_threads(n_rows, units):
     """Threads for a fit's products now (see the module's docstring).
 
     Parameters
     ----------
-    largest_product : int
-        Multiply-adds of the fit's largest matrix product (batch rows x
-        fan-in x fan-out).
+    n_rows : int
+        Rows of the fit's batches.
+    units : ndarray of int
+        Units per layer, input and output included.
 
     Returns
     -------
     threads : int
     """
-    from ._gemm import SIMD
-    from ._parallel import PARALLEL_MIN_MACS
-
     layer = threading_layer()  # started before any kernel runs, see _parallel
-    if not SIMD or largest_product < PARALLEL_MIN_MACS:
-        return 1
+    largest_product = n_rows * int((units[:-1] * units[1:]).max())
     limit = _ONE_BLAS_THREAD
+    if not SIMD or layer is None or largest_product < PARALLEL_MIN_MACS:
+        return 1
     if limit.holders > 1:
         return 1  # a sibling fit runs in this process
-    if limit.blas_threads_before is not None and limit.blas_threads_before < 2:
-        return 1
-    if layer is None:
-        return 1
-    import numba
-
     threads = numba.get_num_threads()
     if limit.blas_threads_before is not None:
         threads = min(threads, limit.blas_threads_before)
@@ -117,8 +115,6 @@ def numba_threads_setting():
     writes its workers' settings into it). For the duration, the variable
     says what Numba started with; what it said is put back afterwards.
     """
-    import numba
-
     threading_layer()  # the threads start first, with the setting of now
     name = "NUMBA_NUM_THREADS"
     before = os.environ.get(name)
@@ -157,8 +153,6 @@ def threading_layer():
     compiles a parallel function; a kernel loaded from the cache needs it
     done before it runs, see ``_parallel``).
     """
-    import numba
-
     _load_tbb()
     try:
         try:

@@ -28,6 +28,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -40,7 +41,13 @@ from sklearn.utils.validation import (
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._concurrency import lock_of
-from ._inputs import check_numeric, dense_if_sparse, dense_row_blocks
+from ._inputs import (
+    canonical_csr,
+    check_numeric,
+    dense_if_sparse,
+    dense_row_blocks,
+    training_input,
+)
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
 from ._stochastic import train_stochastic
@@ -113,7 +120,8 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training input. float32 stays float32; anything else becomes
-            float64. A sparse matrix is made dense (see Notes).
+            float64. A sparse matrix with few stored values trains as it
+            is, any other is made dense (see Notes).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: numbers for the regressor, labels (or a label indicator
             matrix) for the classifier.
@@ -192,14 +200,17 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         check_numeric(X, "X")
         X, y = validate_data(
             self,
-            dense_if_sparse(X),
+            training_input(X),
             y,
             reset=reset,
+            accept_sparse="csr",
             dtype=dtype,
             order="C",
             multi_output=True,
             y_numeric=self._y_numeric,
         )
+        if scipy.sparse.issparse(X):
+            X = canonical_csr(X)
         Y = self._encode_targets(y, X.dtype, reset, incremental)
         target_weights = self._target_weights(y)
         weighted = sample_weight is not None or target_weights is not None
@@ -444,7 +455,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # Sparse X is made dense, under a memory limit (see _inputs).
+        # Sparse X trains as it is or is made dense (see _inputs).
         tags.input_tags.sparse = True
         return tags
 

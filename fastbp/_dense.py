@@ -63,6 +63,15 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, threads):
         split_matmul(A_prev.T, delta, dW, threads)
     else:
         matmul(A_prev.T, delta, dW)
+    finish_gradient(delta, W, alpha, weight_sum, dW, db)
+
+
+@jit
+def finish_gradient(delta, W, alpha, weight_sum, dW, db):
+    """Given ``dW = A_prev.T @ delta``, add the L2 term and divide:
+    ``dW = (dW + alpha * W) / weight_sum``, ``db = delta.sum(axis=0) /
+    weight_sum`` (the last steps of :func:`dense_gradient`)."""
+    fan_in, fan_out = W.shape
     # In dW's dtype, as scikit-learn's ``(dW + alpha * W) / n`` in NumPy.
     real = dW.dtype.type
     alpha, weight_sum = real(alpha), real(weight_sum)

@@ -49,6 +49,8 @@ __all__ = [
     "pack_transposed",
     "panel_width",
     "simd_shape",
+    "sparse_matmul",
+    "sparse_matmul_transposed",
 ]
 
 LANES_BITS = 512
@@ -364,6 +366,162 @@ def _dot_tile(typingctx, L, l_off, l_ld, r, r_off, C, c_off, c_step, length,
     i = types.int64
     signature = types.void(L, i, i, r, i, C, i, i, i, i)
     return signature, _dot_codegen(MR)
+
+
+def _sparse_codegen(vectors, scatter):
+    """IR of the sparse tiles (gather, or ``scatter``); see
+    :func:`_sparse_tile`."""
+
+    def codegen(context, builder, signature, args):
+        values, indices, p0, count, R, r_ld, r_col, C, c_off, columns = args
+        e = _Emitter(context, builder, _IR_FLOAT[signature.args[7].dtype])
+        v_data = _data(context, builder, signature.args[0], values)
+        i_data = _data(context, builder, signature.args[1], indices)
+        r_data = _data(context, builder, signature.args[4], R)
+        c_data = _data(context, builder, signature.args[7], C)
+        lanes = e.lanes
+        masks = [e.mask(builder.sub(columns, e.i64(v * lanes))) for v in range(vectors)]
+
+        def entry(k):
+            """Entry p0 + k: its value broadcast, where its row of R starts."""
+            p = builder.add(p0, k)
+            x = e.splat(builder.load(builder.gep(v_data, [p])))
+            row = builder.load(builder.gep(i_data, [p]))
+            return x, builder.add(r_col, builder.mul(row, r_ld))
+
+        if scatter:
+            d = [e.load(r_data, builder.add(c_off, e.i64(v * lanes)), masks[v])
+                 for v in range(vectors)]  # fmt: skip
+
+            def add_outer(k, _):
+                x, base = entry(k)
+                for v in range(vectors):
+                    at = builder.add(base, e.i64(v * lanes))
+                    old = e.load(c_data, at, masks[v])
+                    e.store(e.fma(x, d[v], old), c_data, at, masks[v])
+                return []
+
+            e.counted_loop(count, [], add_outer)
+            return context.get_dummy_value()
+
+        def gather(k, acc):
+            x, base = entry(k)
+            return [
+                e.fma(x, e.load(r_data, builder.add(base, e.i64(v * lanes)), masks[v]), a)
+                for v, a in enumerate(acc)
+            ]
+
+        acc = e.counted_loop(count, [e.zero] * vectors, gather)
+        for v in range(vectors):
+            e.store(acc[v], c_data, builder.add(c_off, e.i64(v * lanes)), masks[v])
+        return context.get_dummy_value()
+
+    return codegen
+
+
+def _sparse_tile(vectors, scatter):
+    """``tile(values, indices, p0, count, R, r_ld, r_col, C, c_off,
+    columns)`` over the stored entries ``p = p0 .. p0 + count - 1`` of a
+    sparse row (values, int64 column indices), in order, for ``j < columns``
+    (at most ``vectors * LANES``):
+
+    - gather: ``C[c_off + j] = sum_p values[p] * R[indices[p] * r_ld + r_col
+      + j]`` (a sparse row times a dense matrix);
+    - scatter: ``C[indices[p] * r_ld + r_col + j] += values[p] * R[c_off +
+      j]`` for each p (a sparse row's outer product with a dense row, added).
+
+    One fused multiply-add per term, as :func:`matmul`'s.
+    """
+
+    @intrinsic
+    def tile(typingctx, values, indices, p0, count, R, r_ld, r_col, C, c_off, columns):
+        if _float_arrays(values, R, C) is None or not (
+            isinstance(indices, types.Array) and indices.dtype == types.int64
+        ):
+            return None
+        i = types.int64
+        signature = types.void(values, indices, i, i, R, i, i, C, i, i)
+        return signature, _sparse_codegen(vectors, scatter)
+
+    return tile
+
+
+_gather_row = _sparse_tile(ROW_VECTORS, scatter=False)
+_gather_narrow = _sparse_tile(2, scatter=False)
+_scatter_row = _sparse_tile(ROW_VECTORS, scatter=True)
+_scatter_narrow = _sparse_tile(2, scatter=True)
+
+
+@jit
+def sparse_matmul(values, indices, indptr, rows, R, C):
+    """Write ``X[rows] @ R`` into ``C`` for a CSR matrix ``X = (values,
+    indices, indptr)`` (int64 indices, sorted within each row).
+
+    Each ``C[i, j]`` is summed over row ``rows[i]``'s stored entries in the
+    order of their columns, one fused multiply-add per term: :func:`matmul`'s
+    sum with its zero terms left out (``fma(0, w, s)`` is ``s``), hence its
+    bits, apart from the sign of a zero sum. ``R`` and ``C`` have contiguous
+    rows.
+    """
+    m = R.shape[1]
+    if not SIMD:
+        for i in range(rows.shape[0]):
+            C[i, :] = 0.0
+            for p in range(indptr[rows[i]], indptr[rows[i] + 1]):
+                x, k = values[p], indices[p]
+                for j in range(m):
+                    C[i, j] += x * R[k, j]
+        return
+    _sparse_tiles(values, indices, indptr, rows, R, C, False)
+
+
+@jit
+def sparse_matmul_transposed(values, indices, indptr, rows, D, C):
+    """Write ``X[rows].T @ D`` into ``C`` for a CSR matrix ``X`` (as in
+    :func:`sparse_matmul`): row ``i``'s outer product with ``D[i]`` added
+    for ``i`` in order, so that each ``C[k, j]`` is :func:`matmul`'s sum
+    over ``i`` with its zero terms left out. ``D`` and ``C`` have contiguous
+    rows."""
+    m = D.shape[1]
+    C[:, :] = 0.0
+    if not SIMD:
+        for i in range(rows.shape[0]):
+            for p in range(indptr[rows[i]], indptr[rows[i] + 1]):
+                x, k = values[p], indices[p]
+                for j in range(m):
+                    C[k, j] += x * D[i, j]
+        return
+    _sparse_tiles(values, indices, indptr, rows, D, C, True)
+
+
+@jit(inline="always")
+def _sparse_tiles(values, indices, indptr, rows, D, C, scatter):
+    """Row ``i`` of the sparse rows against row ``i`` of ``D`` (``scatter``,
+    :func:`sparse_matmul_transposed`) or against ``D``'s rows its indices
+    name (gather, :func:`sparse_matmul`), column chunk by column chunk."""
+    m = D.shape[1]
+    size = C.itemsize
+    lanes = _lanes(C)
+    d_ld, c_ld = D.strides[0] // size, C.strides[0] // size
+    width = ROW_VECTORS * lanes
+    for i in range(rows.shape[0]):
+        start = indptr[rows[i]]
+        count = indptr[rows[i] + 1] - start
+        for j0 in range(0, m, width):
+            columns = min(width, m - j0)
+            narrow = columns <= 2 * lanes
+            if scatter and narrow:
+                _scatter_narrow(values, indices, start, count, D, c_ld, j0, C,
+                                i * d_ld + j0, columns)  # fmt: skip
+            elif scatter:
+                _scatter_row(values, indices, start, count, D, c_ld, j0, C,
+                             i * d_ld + j0, columns)  # fmt: skip
+            elif narrow:
+                _gather_narrow(values, indices, start, count, D, d_ld, j0, C,
+                               i * c_ld + j0, columns)  # fmt: skip
+            else:
+                _gather_row(values, indices, start, count, D, d_ld, j0, C,
+                            i * c_ld + j0, columns)  # fmt: skip
 
 
 @jit

@@ -23,13 +23,23 @@ from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
 from ._loss import error_includes_derivative, loss_delta, loss_value
 from ._parallel import split_optimizer_step
+from ._sparse import gather_input, input_forward, input_gradient, kernel_input
 
 
 @jit
-def forward(params, network, acts, n_rows, threads):
-    """Fill every layer's activations; ``acts``' layer 0 holds the input."""
+def forward(params, network, inputs, acts, n_rows, threads):
+    """Fill every layer's activations from the batch ``inputs`` (dense, or
+    sparse: see ``_sparse``); ``acts``' layer 0 is not read."""
     units, offsets, codes = network
-    for layer in range(units.shape[0] - 1):
+    input_forward(
+        inputs,
+        coef_view(params, units, offsets, 0),
+        intercept_view(params, units, offsets, 0),
+        layer_view(acts, units, 1, n_rows),
+        codes[0],
+        threads,
+    )
+    for layer in range(1, units.shape[0] - 1):
         dense_forward(
             layer_view(acts, units, layer, n_rows),
             coef_view(params, units, offsets, layer),
@@ -42,10 +52,11 @@ def forward(params, network, acts, n_rows, threads):
 
 @jit
 def backprop(
-    params, grad, network, alpha, loss_spec, acts, deltas, scratch, Y, w, n_rows,
-    output_scale, threads,
+    params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch, Y, w,
+    n_rows, output_scale, threads,
 ):  # fmt: skip
-    """Loss and gradient of one batch whose input is in ``acts``' layer 0.
+    """Loss and gradient of one batch whose input is ``inputs`` (an (n_rows,
+    n_features) array, or a sparse batch: see ``_sparse``).
 
     ``scratch`` takes a layer's transposed weights (see
     :func:`batch_workspaces`); large products are split between
@@ -70,7 +81,7 @@ def backprop(
     if weight_sum == 0.0:
         grad[:] = 0.0
         return 0.0
-    forward(params, network, acts, n_rows, threads)
+    forward(params, network, inputs, acts, n_rows, threads)
     P = layer_view(acts, units, L, n_rows)
     loss = loss_value(P, Y, w, loss_code, huber_delta)
     squared_norm = 0.0
@@ -84,7 +95,7 @@ def backprop(
     loss_delta(P, Y, w, delta, output_scale, loss_code, huber_delta)
     if not error_includes_derivative(loss_code, codes[L - 1]):
         multiply_by_derivative(P, delta, codes[L - 1])
-    for layer in range(L - 1, -1, -1):
+    for layer in range(L - 1, 0, -1):
         W = coef_view(params, units, offsets, layer)
         delta = layer_view(deltas, units, layer + 1, n_rows)
         A_prev = layer_view(acts, units, layer, n_rows)
@@ -98,16 +109,25 @@ def backprop(
             intercept_view(grad, units, offsets, layer),
             threads,
         )
-        if layer > 0:
-            dense_backward(
-                delta,
-                W,
-                A_prev,
-                codes[layer - 1],
-                layer_view(deltas, units, layer, n_rows),
-                scratch,
-                threads,
-            )
+        dense_backward(
+            delta,
+            W,
+            A_prev,
+            codes[layer - 1],
+            layer_view(deltas, units, layer, n_rows),
+            scratch,
+            threads,
+        )
+    input_gradient(
+        inputs,
+        layer_view(deltas, units, 1, n_rows),
+        coef_view(params, units, offsets, 0),
+        alpha,
+        weight_sum,
+        coef_view(grad, units, offsets, 0),
+        intercept_view(grad, units, offsets, 0),
+        threads,
+    )
     return loss
 
 
@@ -135,18 +155,19 @@ def batch_workspaces(units, n_rows, dtype):
 
 @jit
 def gather_rows(data, order, start, n_rows, units, workspaces):
-    """Copy rows ``order[start:start + n_rows]`` of ``data = (X, Y,
-    sample_weight)`` into the batch workspaces."""
+    """Gather rows ``order[start:start + n_rows]`` of ``data = (X, Y,
+    sample_weight)``: Y's and the weights into the batch workspaces, X's as
+    the batch's input, returned (a dense X's rows copied into ``acts``'
+    layer 0; a sparse X's batch, see ``_sparse``)."""
     X, Y, sample_weight = data
     acts, _, Y_batch, w_batch, _ = workspaces
-    A0 = layer_view(acts, units, 0, n_rows)
+    rows = order[start : start + n_rows]
     for r in range(n_rows):
-        src = order[start + r]
-        for k in range(X.shape[1]):
-            A0[r, k] = X[src, k]
+        src = rows[r]
         for j in range(Y.shape[1]):
             Y_batch[r, j] = Y[src, j]
         w_batch[r] = sample_weight[src]
+    return gather_input(X, rows, layer_view(acts, units, 0, n_rows))
 
 
 @jit
@@ -177,11 +198,11 @@ def run_epoch(
         start = batch * batch_size
         stop = min(start + batch_size, n)
         n_rows = stop - start
-        gather_rows(data, order, start, n_rows, units, workspaces)
+        inputs = gather_rows(data, order, start, n_rows, units, workspaces)
         if w_batch[:n_rows].sum() == 0.0:
             continue  # a batch of zero weight contributes nothing
         loss = backprop(
-            params, grad, network, alpha, loss_spec, acts, deltas, scratch,
+            params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch,
             Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0, threads,
         )  # fmt: skip
         total += loss * n_rows
@@ -233,7 +254,8 @@ class FullBatch:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), C-contiguous
+    X : ndarray of shape (n_samples, n_features), C-contiguous, or CSR matrix
+        A CSR matrix (canonical, in Y's dtype) trains sparse (see ``_sparse``).
     Y : ndarray of shape (n_samples, n_outputs), C-contiguous
     sample_weight : ndarray of shape (n_samples,)
     network : tuple of (units, offsets, codes)
@@ -255,18 +277,21 @@ class FullBatch:
         n_samples = X.shape[0]
         self.threads = int(threads)
         self.network, self.alpha = network, float(alpha)
-        self.workspaces = batch_workspaces(network[0], n_samples, X.dtype)
+        self.workspaces = batch_workspaces(network[0], n_samples, Y.dtype)
         self.output_scale = output_scale
         self.loss_spec = (int(loss_spec[0]), float(loss_spec[1]))
-        gather_rows((X, Y, sample_weight), np.arange(n_samples), 0, n_samples,
-                    network[0], self.workspaces)  # fmt: skip
+        self.rows = np.arange(n_samples)
+        self.inputs = gather_rows(
+            (kernel_input(X), Y, sample_weight), self.rows, 0,
+            n_samples, network[0], self.workspaces,
+        )  # fmt: skip
 
     def __call__(self, params, grad=None):
         """Return (loss, grad) at ``params``; ``grad`` is written if given."""
         acts, deltas, Y, w, scratch = self.workspaces
         grad = np.empty_like(params) if grad is None else grad
         loss = backprop(params, grad, self.network, self.alpha, self.loss_spec,
-                        acts, deltas, scratch, Y, w, Y.shape[0],
+                        self.inputs, acts, deltas, scratch, Y, w, Y.shape[0],
                         self.output_scale, self.threads)  # fmt: skip
         return loss, grad
 

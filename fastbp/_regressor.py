@@ -33,7 +33,7 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
 
     Each epoch runs as one compiled call over all its mini-batches. float32
     input is trained and predicted in float32, any other input in float64.
-    Sparse input is made dense (see Notes).
+    Sparse input with few stored values trains as it is (see Notes).
 
     Parameters
     ----------
@@ -175,12 +175,15 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
     ``predict`` warns (RuntimeWarning) when some predictions are inf or NaN,
     which happens on inputs far beyond the training data.
 
-    Sparse X (any SciPy format, or pandas' sparse columns) is converted to a
-    dense array, as the kernels train on dense rows: a one-hot encoded X is
-    small when dense. For training, a sparse X whose dense copy would exceed
-    1 GiB is refused with a ValueError giving its size (train on row blocks
-    with :func:`fastbp.partial_fit_blocks`, or reduce its features);
-    ``predict`` converts such an X one block of rows at a time. Inputs,
+    A SciPy sparse X with at most 15% of its entries stored (one-hot
+    encoded columns) is trained on as it is: the first layer takes its
+    stored values only, with the weights of the same fit on the dense copy.
+    Any other sparse X (denser, or pandas' sparse columns) is converted to a
+    dense array, as is the input of ``predict``. A sparse X whose dense copy
+    would be needed and would exceed 1 GiB is refused with a ValueError
+    giving its size (train on row blocks with
+    :func:`fastbp.partial_fit_blocks`, or reduce its features); ``predict``
+    converts such an X one block of rows at a time. Inputs,
     targets and weights must be numbers: strings raise a ValueError.
 
     Fits of different estimators may run in several threads at once, and

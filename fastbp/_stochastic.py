@@ -14,6 +14,7 @@ from ._checkpoint import Checkpoint
 from ._early_stopping import end_of_epoch, record_validation, split_validation
 from ._network import batch_workspaces, run_epoch
 from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
+from ._sparse import kernel_input
 from ._threads import training_threads
 
 __all__ = ["train_stochastic"]
@@ -52,7 +53,7 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
     checkpoint = Checkpoint(
         model._params, model._optimizer_state, getattr(model, "_best_params", None)
     )
-    data, network = (X, Y, sample_weight), model._network
+    data, network = (kernel_input(X), Y, sample_weight), model._network
     order = np.arange(n_samples)
     model.n_iter_ = 0
     in_epoch = False

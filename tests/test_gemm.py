@@ -174,6 +174,7 @@ def test_simd_shape_forced_and_refused():
 _PATH_SCRIPT = """
 import json, sys
 import numpy as np
+import scipy.sparse as sp
 from fastbp import BackpropClassifier, BackpropRegressor, _gemm
 from fastbp._gemm import matmul
 rng = np.random.default_rng(0)
@@ -192,6 +193,10 @@ for dtype in (np.float32, np.float64):
     labels = np.digitize(y, np.quantile(y, [0.3, 0.6]))
     clf = BackpropClassifier((24,), max_iter=5, random_state=0, tol=0)
     out["classifier", dtype.__name__] = clf.fit(X, labels).predict_proba(X).tolist()
+    # One-hot-like sparse input: the first layer's sparse products.
+    Xs = sp.random(150, 40, density=0.1, random_state=1, format="csr", dtype=dtype)
+    clf = BackpropClassifier((24,), max_iter=5, random_state=0, tol=0)
+    out["sparse", dtype.__name__] = clf.fit(Xs, labels).predict_proba(Xs).tolist()
 json.dump({repr(k): v for k, v in out.items()}, sys.stdout)
 """
 

@@ -102,7 +102,7 @@ def test_backprop_matches_reference(dtype, hidden, hidden_name, n_outputs, out_n
     grad = np.full_like(params, np.nan)
     params_before = params.copy()
     loss = backprop(
-        params, grad, network, alpha, (0, 1.0), acts, deltas,
+        params, grad, network, alpha, (0, 1.0), X, acts, deltas,
         np.full(scratch_size(units), np.nan, dtype=dtype), Y, w, n, 1.0, 1,
     )  # fmt: skip
     expected_loss, expected_grad = naive.flat_backprop(
@@ -123,7 +123,7 @@ def test_backprop_zero_weight_batch(dtype):
     acts[: n * N_FEATURES] = X.ravel()
     grad = np.full_like(params, np.nan)
     loss = backprop(
-        params, grad, network, 0.3, (0, 1.0), acts, np.empty_like(acts),
+        params, grad, network, 0.3, (0, 1.0), X, acts, np.empty_like(acts),
         np.empty(scratch_size(units), dtype=dtype), Y, np.zeros(n, dtype=dtype), n,
         1.0, 1,
     )  # fmt: skip

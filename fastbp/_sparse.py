@@ -1,0 +1,120 @@
+"""A network's first layer on sparse input rows, without making them dense.
+
+One-hot encoded tabular data (scikit-learn's ``OneHotEncoder`` returns a
+sparse matrix by default) is mostly zeros: the Adult census data's 108
+columns hold 14 stored values per row. On such input the first layer's
+forward pass and weight gradient take the stored values only
+(``_gemm.sparse_matmul`` and ``sparse_matmul_transposed``): the dense
+products' sums in the dense products' order with the zero terms left out,
+hence their bits (apart from the sign of a zero sum, which no later step
+can tell). A first layer of one unit is the exception: its dense product
+sums by lanes (``_gemm.matvec``), so there the two differ by rounding.
+
+Kernel types. The training data's CSR matrix travels as ``X = (values,
+indices, indptr)`` (int64 indices, sorted within each row, no duplicates),
+a batch of it as ``(values, indices, indptr, rows)``, ``rows`` the batch's
+row numbers. :func:`gather_input`, :func:`input_forward` and
+:func:`input_gradient` take a dense array or these tuples alike (Numba
+picks the implementation by type), so that ``_network``'s kernels serve
+both.
+"""
+
+import numpy as np
+from numba.core import types
+from numba.extending import overload
+
+from ._activations import add_bias_and_activate
+from ._dense import dense_forward, dense_gradient, finish_gradient
+from ._gemm import sparse_matmul, sparse_matmul_transposed
+from ._jit import jit
+
+__all__ = [
+    "csr_forward",
+    "csr_gradient",
+    "gather_input",
+    "input_forward",
+    "input_gradient",
+    "kernel_input",
+]
+
+
+@jit
+def csr_forward(batch, W, b, A, code):
+    """Write ``f(X_batch @ W + b)`` into ``A`` for a sparse batch."""
+    values, indices, indptr, rows = batch
+    sparse_matmul(values, indices, indptr, rows, W, A)
+    add_bias_and_activate(A, b, code)
+
+
+@jit
+def csr_gradient(batch, delta, W, alpha, weight_sum, dW, db):
+    """:func:`_dense.dense_gradient` for a sparse batch."""
+    values, indices, indptr, rows = batch
+    sparse_matmul_transposed(values, indices, indptr, rows, delta, dW)
+    finish_gradient(delta, W, alpha, weight_sum, dW, db)
+
+
+def gather_input(X, rows, A0):
+    """The first layer's input for the batch of rows ``rows`` of ``X``:
+    dense, the rows copied into ``A0`` (returned); sparse, the batch tuple
+    (see the module docstring)."""
+
+
+def input_forward(batch, W, b, A, code, threads):
+    """The first layer's forward pass on a dense or sparse batch."""
+
+
+def input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads):
+    """The first layer's gradients on a dense or sparse batch."""
+
+
+def _is_dense(X):
+    return isinstance(X, types.Array)
+
+
+@overload(gather_input)
+def _gather_input(X, rows, A0):
+    if _is_dense(X):
+
+        def gather_dense(X, rows, A0):
+            for r in range(rows.shape[0]):
+                src = rows[r]
+                for k in range(X.shape[1]):
+                    A0[r, k] = X[src, k]
+            return A0
+
+        return gather_dense
+    return lambda X, rows, A0: (X[0], X[1], X[2], rows)
+
+
+@overload(input_forward)
+def _input_forward(batch, W, b, A, code, threads):
+    if _is_dense(batch):
+        return lambda batch, W, b, A, code, threads: dense_forward(
+            batch, W, b, A, code, threads
+        )
+    return lambda batch, W, b, A, code, threads: csr_forward(batch, W, b, A, code)
+
+
+@overload(input_gradient)
+def _input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads):
+    if _is_dense(batch):
+        return lambda batch, delta, W, alpha, weight_sum, dW, db, threads: (
+            dense_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads)
+        )
+    return lambda batch, delta, W, alpha, weight_sum, dW, db, threads: (
+        csr_gradient(batch, delta, W, alpha, weight_sum, dW, db)
+    )
+
+
+def kernel_input(X):
+    """``X`` as the kernels take it: a dense array as it is, a CSR matrix
+    (canonical, see ``_inputs.canonical_csr``) as ``(values, indices,
+    indptr)``, indices int64."""
+    if not hasattr(X, "indptr"):
+        return X
+    return (
+        np.ascontiguousarray(X.data),
+        np.asarray(X.indices, dtype=np.int64),
+        np.asarray(X.indptr, dtype=np.int64),
+    )

@@ -380,7 +380,8 @@ def _sparse_codegen(vectors, scatter):
         r_data = _data(context, builder, signature.args[4], R)
         c_data = _data(context, builder, signature.args[7], C)
         lanes = e.lanes
-        masks = [e.mask(builder.sub(columns, e.i64(v * lanes))) for v in range(vectors)]
+        last = vectors - 1  # only the last vector may be partial
+        masks = [None] * last + [e.mask(builder.sub(columns, e.i64(last * lanes)))]
 
         def entry(k):
             """Entry p0 + k: its value broadcast, where its row of R starts."""
@@ -423,7 +424,8 @@ def _sparse_tile(vectors, scatter):
     """``tile(values, indices, p0, count, R, r_ld, r_col, C, c_off,
     columns)`` over the stored entries ``p = p0 .. p0 + count - 1`` of a
     sparse row (values, int64 column indices), in order, for ``j < columns``
-    (at most ``vectors * LANES``):
+    (more than ``(vectors - 1) * LANES``: only the last vector is masked,
+    which leaves the mask registers free):
 
     - gather: ``C[c_off + j] = sum_p values[p] * R[indices[p] * r_ld + r_col
       + j]`` (a sparse row times a dense matrix);
@@ -446,10 +448,12 @@ def _sparse_tile(vectors, scatter):
     return tile
 
 
-_gather_row = _sparse_tile(ROW_VECTORS, scatter=False)
-_gather_narrow = _sparse_tile(2, scatter=False)
-_scatter_row = _sparse_tile(ROW_VECTORS, scatter=True)
-_scatter_narrow = _sparse_tile(2, scatter=True)
+_gather1, _gather2, _gather4, _gather8 = (
+    _sparse_tile(v, scatter=False) for v in (1, 2, 4, 8)
+)
+_scatter1, _scatter2, _scatter4, _scatter8 = (
+    _sparse_tile(v, scatter=True) for v in (1, 2, 4, 8)
+)
 
 
 @jit
@@ -498,30 +502,51 @@ def sparse_matmul_transposed(values, indices, indptr, rows, D, C):
 def _sparse_tiles(values, indices, indptr, rows, D, C, scatter):
     """Row ``i`` of the sparse rows against row ``i`` of ``D`` (``scatter``,
     :func:`sparse_matmul_transposed`) or against ``D``'s rows its indices
-    name (gather, :func:`sparse_matmul`), column chunk by column chunk."""
+    name (gather, :func:`sparse_matmul`), in column chunks of 8, 4, 2 or 1
+    vectors (the widest that the columns left fill, but for the last)."""
     m = D.shape[1]
     size = C.itemsize
     lanes = _lanes(C)
     d_ld, c_ld = D.strides[0] // size, C.strides[0] // size
-    width = ROW_VECTORS * lanes
     for i in range(rows.shape[0]):
         start = indptr[rows[i]]
         count = indptr[rows[i] + 1] - start
-        for j0 in range(0, m, width):
-            columns = min(width, m - j0)
-            narrow = columns <= 2 * lanes
-            if scatter and narrow:
-                _scatter_narrow(values, indices, start, count, D, c_ld, j0, C,
-                                i * d_ld + j0, columns)  # fmt: skip
-            elif scatter:
-                _scatter_row(values, indices, start, count, D, c_ld, j0, C,
-                             i * d_ld + j0, columns)  # fmt: skip
-            elif narrow:
-                _gather_narrow(values, indices, start, count, D, d_ld, j0, C,
-                               i * c_ld + j0, columns)  # fmt: skip
+        j0 = 0
+        while j0 < m:
+            vectors = (m - j0 + lanes - 1) // lanes
+            v = 8 if vectors >= 8 else 4 if vectors >= 4 else 2 if vectors >= 2 else 1
+            columns = min(v * lanes, m - j0)
+            if scatter:
+                _scatter_tile(v, values, indices, start, count, D, c_ld, j0, C,
+                              i * d_ld + j0, columns)  # fmt: skip
             else:
-                _gather_row(values, indices, start, count, D, d_ld, j0, C,
-                            i * c_ld + j0, columns)  # fmt: skip
+                _gather_tile(v, values, indices, start, count, D, d_ld, j0, C,
+                             i * c_ld + j0, columns)  # fmt: skip
+            j0 += columns
+
+
+@jit(inline="always")
+def _gather_tile(v, values, indices, p0, count, R, r_ld, r_col, C, c_off, columns):
+    if v == 8:
+        _gather8(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    elif v == 4:
+        _gather4(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    elif v == 2:
+        _gather2(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    else:
+        _gather1(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+
+
+@jit(inline="always")
+def _scatter_tile(v, values, indices, p0, count, R, r_ld, r_col, C, c_off, columns):
+    if v == 8:
+        _scatter8(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    elif v == 4:
+        _scatter4(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    elif v == 2:
+        _scatter2(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    else:
+        _scatter1(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
 
 
 @jit

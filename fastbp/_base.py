@@ -41,15 +41,10 @@ from sklearn.utils.validation import (
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._concurrency import lock_of
-from ._inputs import (
-    canonical_csr,
-    check_numeric,
-    dense_if_sparse,
-    dense_row_blocks,
-    training_input,
-)
+from ._inputs import canonical_csr, check_numeric, dense_row_blocks, network_input
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
+from ._sparse import kernel_input
 from ._stochastic import train_stochastic
 from ._threads import numba_threads_setting, one_blas_thread
 
@@ -200,7 +195,7 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         check_numeric(X, "X")
         X, y = validate_data(
             self,
-            training_input(X),
+            network_input(X),
             y,
             reset=reset,
             accept_sparse="csr",
@@ -387,11 +382,12 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
             self._sync_parameters()
             outs = []
             for block in dense_row_blocks(X, self._params.dtype):
-                outs.append(self._outputs_dense(block, output_code))
+                outs.append(self._outputs(block, output_code))
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
-    def _outputs_dense(self, X, output_code):
-        """The outputs, for an X that may be made dense at once."""
+    def _outputs(self, X, output_code):
+        """The outputs, for an X that may be made dense at once (or stays
+        sparse, see ``_inputs.network_input``)."""
         with np.errstate(over="ignore", invalid="ignore"):  # as in _fit
             X = self._validate_predict_input(X, self._params.dtype)
             out = self._forward(X, output_code)
@@ -410,8 +406,9 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         width = int(units.max())
         chunk_rows = min(PREDICT_CHUNK_ROWS, max(1, PREDICT_CHUNK_VALUES // width))
         chunk_rows = max(1, min(chunk_rows, X.shape[0]))
+        network = (units, offsets, codes)
         with numba_threads_setting():
-            predict_kernel(X, params, (units, offsets, codes), chunk_rows, out)
+            predict_kernel(kernel_input(X), params, network, chunk_rows, out)
         return out
 
     def _validate_predict_input(self, X, dtype):
@@ -434,9 +431,11 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         ):
             return X
         check_numeric(X, "X")
-        return validate_data(
-            self, dense_if_sparse(X), reset=False, dtype=dtype, order="C"
-        )
+        X = validate_data(
+            self, network_input(X), reset=False, accept_sparse="csr", dtype=dtype,
+            order="C",
+        )  # fmt: skip
+        return canonical_csr(X) if scipy.sparse.issparse(X) else X
 
     # ---------------------------------------------------------- persistence
 

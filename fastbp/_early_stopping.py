@@ -12,7 +12,7 @@ between estimators (the score, whether to stratify) comes from their hooks.
 
 import numpy as np
 
-from ._inputs import dense_if_sparse
+from ._inputs import canonical_csr
 from ._loss import loss_value
 
 __all__ = ["end_of_epoch", "split_validation", "track_validation"]
@@ -22,8 +22,8 @@ def split_validation(model, X, Y, sample_weight, weighted, random_state):
     """Hold out ``validation_fraction`` of the data, as scikit-learn does.
 
     Returns the training part ``X, Y, sample_weight`` (C-contiguous arrays;
-    a sparse X stays sparse) and the validation part ``(X_val, Y_val,
-    w_val)``, ``X_val`` dense, ``w_val`` None when the fit is not weighted.
+    a sparse X stays sparse, as does ``X_val``) and the validation part
+    ``(X_val, Y_val, w_val)``, ``w_val`` None when the fit is not weighted.
     """
     from sklearn.model_selection import train_test_split  # import when needed
 
@@ -54,10 +54,11 @@ def split_validation(model, X, Y, sample_weight, weighted, random_state):
                 "all zero; give more samples non-zero weights, or change "
                 "random_state or validation_fraction."
             )
-    if not hasattr(X, "indptr"):  # a sparse X stays sparse (see ``_sparse``)
-        X = np.ascontiguousarray(X)
+    if hasattr(X, "indptr"):  # a sparse X stays sparse (see ``_sparse``)
+        X, X_val = canonical_csr(X), canonical_csr(X_val)
+    else:
+        X, X_val = np.ascontiguousarray(X), np.ascontiguousarray(X_val)
     Y, sample_weight = np.ascontiguousarray(Y), np.ascontiguousarray(sample_weight)
-    X_val = dense_if_sparse(X_val)  # scored by the dense prediction kernel
     return X, Y, sample_weight, (X_val, Y_val, w_val if weighted else None)
 
 

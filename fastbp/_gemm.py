@@ -373,76 +373,91 @@ def _sparse_codegen(vectors, scatter):
     :func:`_sparse_tile`."""
 
     def codegen(context, builder, signature, args):
-        values, indices, p0, count, R, r_ld, r_col, C, c_off, columns = args
-        e = _Emitter(context, builder, _IR_FLOAT[signature.args[7].dtype])
-        v_data = _data(context, builder, signature.args[0], values)
-        i_data = _data(context, builder, signature.args[1], indices)
-        r_data = _data(context, builder, signature.args[4], R)
-        c_data = _data(context, builder, signature.args[7], C)
+        values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns = args
+        e = _Emitter(context, builder, _IR_FLOAT[signature.args[4].dtype])
+        v_data, i_data, p_data, rows_data, b_data, c_data = (
+            _data(context, builder, signature.args[a], args[a]) for a in (0, 1, 2, 3, 4, 6)
+        )
+        n_rows = context.make_array(signature.args[3])(context, builder, rows).nitems
         lanes = e.lanes
         last = vectors - 1  # only the last vector may be partial
         masks = [None] * last + [e.mask(builder.sub(columns, e.i64(last * lanes)))]
 
-        def entry(k):
-            """Entry p0 + k: its value broadcast, where its row of R starts."""
-            p = builder.add(p0, k)
-            x = e.splat(builder.load(builder.gep(v_data, [p])))
-            row = builder.load(builder.gep(i_data, [p]))
-            return x, builder.add(r_col, builder.mul(row, r_ld))
+        def vector_at(data, start, v):
+            return builder.add(start, e.i64(v * lanes)), data, masks[v]
 
-        if scatter:
-            d = [e.load(r_data, builder.add(c_off, e.i64(v * lanes)), masks[v])
-                 for v in range(vectors)]  # fmt: skip
+        def one_row(i, _):
+            src = builder.load(builder.gep(rows_data, [i]))
+            p0 = builder.load(builder.gep(p_data, [src]))
+            count = builder.sub(builder.load(builder.gep(p_data, [builder.add(src, e.i64(1))])), p0)
+            dense_row = builder.add(col, builder.mul(i, c_ld if not scatter else b_ld))
 
-            def add_outer(k, _):
-                x, base = entry(k)
-                for v in range(vectors):
-                    at = builder.add(base, e.i64(v * lanes))
-                    old = e.load(c_data, at, masks[v])
-                    e.store(e.fma(x, d[v], old), c_data, at, masks[v])
+            def entry(k, ld):
+                """Entry p0 + k: its value broadcast, where its indexed row starts."""
+                p = builder.add(p0, k)
+                x = e.splat(builder.load(builder.gep(v_data, [p])))
+                index = builder.load(builder.gep(i_data, [p]))
+                return x, builder.add(col, builder.mul(index, ld))
+
+            if scatter:
+                d = [e.load(b_data, builder.add(dense_row, e.i64(v * lanes)), masks[v])
+                     for v in range(vectors)]  # fmt: skip
+
+                def add_outer(k, _):
+                    x, base = entry(k, c_ld)
+                    for v in range(vectors):
+                        at = builder.add(base, e.i64(v * lanes))
+                        old = e.load(c_data, at, masks[v])
+                        e.store(e.fma(x, d[v], old), c_data, at, masks[v])
+                    return []
+
+                e.counted_loop(count, [], add_outer)
                 return []
 
-            e.counted_loop(count, [], add_outer)
-            return context.get_dummy_value()
+            def gather(k, acc):
+                x, base = entry(k, b_ld)
+                return [
+                    e.fma(x, e.load(b_data, builder.add(base, e.i64(v * lanes)), masks[v]), a)
+                    for v, a in enumerate(acc)
+                ]
 
-        def gather(k, acc):
-            x, base = entry(k)
-            return [
-                e.fma(x, e.load(r_data, builder.add(base, e.i64(v * lanes)), masks[v]), a)
-                for v, a in enumerate(acc)
-            ]
+            acc = e.counted_loop(count, [e.zero] * vectors, gather)
+            for v in range(vectors):
+                e.store(acc[v], c_data, builder.add(dense_row, e.i64(v * lanes)), masks[v])
+            return []
 
-        acc = e.counted_loop(count, [e.zero] * vectors, gather)
-        for v in range(vectors):
-            e.store(acc[v], c_data, builder.add(c_off, e.i64(v * lanes)), masks[v])
+        e.counted_loop(n_rows, [], one_row)
         return context.get_dummy_value()
 
     return codegen
 
 
 def _sparse_tile(vectors, scatter):
-    """``tile(values, indices, p0, count, R, r_ld, r_col, C, c_off,
-    columns)`` over the stored entries ``p = p0 .. p0 + count - 1`` of a
-    sparse row (values, int64 column indices), in order, for ``j < columns``
-    (more than ``(vectors - 1) * LANES``: only the last vector is masked,
-    which leaves the mask registers free):
+    """``tile(values, indices, indptr, rows, B, b_ld, C, c_ld, col,
+    columns)``: for each row ``i`` of ``rows`` (int64) in order, over the
+    stored entries ``p`` of row ``rows[i]`` of the CSR matrix ``(values,
+    indices, indptr)`` (int64 indices and pointers) in order, for columns
+    ``col + j``, ``j < columns`` (more than ``(vectors - 1) * LANES``: only
+    the last vector is masked, which leaves the mask registers free):
 
-    - gather: ``C[c_off + j] = sum_p values[p] * R[indices[p] * r_ld + r_col
-      + j]`` (a sparse row times a dense matrix);
-    - scatter: ``C[indices[p] * r_ld + r_col + j] += values[p] * R[c_off +
-      j]`` for each p (a sparse row's outer product with a dense row, added).
+    - gather: ``C[i, col + j] = sum_p values[p] * B[indices[p], col + j]``
+      (sparse rows times a dense matrix);
+    - scatter: ``C[indices[p], col + j] += values[p] * B[i, col + j]`` (each
+      sparse row's outer product with a dense row, added).
 
-    One fused multiply-add per term, as :func:`matmul`'s.
+    Rows are ``b_ld`` and ``c_ld`` elements apart. One fused multiply-add
+    per term, as :func:`matmul`'s.
     """
 
     @intrinsic
-    def tile(typingctx, values, indices, p0, count, R, r_ld, r_col, C, c_off, columns):
-        if _float_arrays(values, R, C) is None or not (
-            isinstance(indices, types.Array) and indices.dtype == types.int64
+    def tile(typingctx, values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns):
+        integers = (indices, indptr, rows)
+        if _float_arrays(values, B, C) is None or not all(
+            isinstance(a, types.Array) and a.dtype == types.int64 for a in integers
         ):
             return None
         i = types.int64
-        signature = types.void(values, indices, i, i, R, i, i, C, i, i)
+        signature = types.void(values, indices, indptr, rows, B, i, C, i, i, i)
         return signature, _sparse_codegen(vectors, scatter)
 
     return tile
@@ -499,54 +514,37 @@ def sparse_matmul_transposed(values, indices, indptr, rows, D, C):
 
 
 @jit(inline="always")
-def _sparse_tiles(values, indices, indptr, rows, D, C, scatter):
-    """Row ``i`` of the sparse rows against row ``i`` of ``D`` (``scatter``,
-    :func:`sparse_matmul_transposed`) or against ``D``'s rows its indices
-    name (gather, :func:`sparse_matmul`), in column chunks of 8, 4, 2 or 1
-    vectors (the widest that the columns left fill, but for the last)."""
-    m = D.shape[1]
+def _sparse_tiles(values, indices, indptr, rows, B, C, scatter):
+    """The sparse rows against ``B``'s rows, gathered (:func:`sparse_matmul`)
+    or ``scatter``ed (:func:`sparse_matmul_transposed`), in column chunks
+    of 8, 4, 2 or 1 vectors (the widest that the columns left fill, but for
+    the last), each chunk over every row."""
+    m = B.shape[1]
     size = C.itemsize
     lanes = _lanes(C)
-    d_ld, c_ld = D.strides[0] // size, C.strides[0] // size
-    for i in range(rows.shape[0]):
-        start = indptr[rows[i]]
-        count = indptr[rows[i] + 1] - start
-        j0 = 0
-        while j0 < m:
-            vectors = (m - j0 + lanes - 1) // lanes
-            v = 8 if vectors >= 8 else 4 if vectors >= 4 else 2 if vectors >= 2 else 1
-            columns = min(v * lanes, m - j0)
-            if scatter:
-                _scatter_tile(v, values, indices, start, count, D, c_ld, j0, C,
-                              i * d_ld + j0, columns)  # fmt: skip
-            else:
-                _gather_tile(v, values, indices, start, count, D, d_ld, j0, C,
-                             i * c_ld + j0, columns)  # fmt: skip
-            j0 += columns
-
-
-@jit(inline="always")
-def _gather_tile(v, values, indices, p0, count, R, r_ld, r_col, C, c_off, columns):
-    if v == 8:
-        _gather8(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-    elif v == 4:
-        _gather4(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-    elif v == 2:
-        _gather2(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-    else:
-        _gather1(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-
-
-@jit(inline="always")
-def _scatter_tile(v, values, indices, p0, count, R, r_ld, r_col, C, c_off, columns):
-    if v == 8:
-        _scatter8(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-    elif v == 4:
-        _scatter4(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-    elif v == 2:
-        _scatter2(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
-    else:
-        _scatter1(values, indices, p0, count, R, r_ld, r_col, C, c_off, columns)
+    b_ld, c_ld = B.strides[0] // size, C.strides[0] // size
+    col = 0
+    while col < m:
+        vectors = (m - col + lanes - 1) // lanes
+        v = 8 if vectors >= 8 else 4 if vectors >= 4 else 2 if vectors >= 2 else 1
+        columns = min(v * lanes, m - col)
+        if scatter and v == 8:
+            _scatter8(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        elif scatter and v == 4:
+            _scatter4(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        elif scatter and v == 2:
+            _scatter2(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        elif scatter:
+            _scatter1(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        elif v == 8:
+            _gather8(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        elif v == 4:
+            _gather4(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        elif v == 2:
+            _gather2(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        else:
+            _gather1(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
+        col += columns
 
 
 @jit

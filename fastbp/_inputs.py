@@ -1,11 +1,10 @@
 """Input checks the estimator adds to scikit-learn's validation.
 
-- Sparse training data with few stored values (at most
-  ``SPARSE_MAX_DENSITY`` of its entries: one-hot encoded columns, which
-  scikit-learn's ``OneHotEncoder`` returns as a sparse matrix by default)
-  is trained on as it is, in CSR form (see ``_sparse``); any other sparse
-  matrix is made dense, as are sparse inputs to prediction, up to a memory
-  limit. Beyond ``MAX_DENSE_BYTES`` (e.g. a large bag-of-words matrix) the
+- Sparse data with few stored values (at most ``SPARSE_MAX_DENSITY`` of
+  its entries: one-hot encoded columns, which scikit-learn's
+  ``OneHotEncoder`` returns as a sparse matrix by default) is trained on and
+  predicted from as it is, in CSR form (see ``_sparse``); any other sparse
+  matrix is made dense, up to a memory limit. Beyond ``MAX_DENSE_BYTES`` (e.g. a large bag-of-words matrix) the
   conversion is refused with the size it would need, instead of exhausting
   memory.
 - Inputs and targets must be numbers: strings (numeric-looking or not) are refused
@@ -23,7 +22,7 @@ __all__ = [
     "check_numeric",
     "dense_if_sparse",
     "dense_row_blocks",
-    "training_input",
+    "network_input",
 ]
 
 MAX_DENSE_BYTES = 1 << 30  # 1 GiB
@@ -37,9 +36,9 @@ MAX_DENSE_BYTES = 1 << 30  # 1 GiB
 SPARSE_MAX_DENSITY = 0.15
 
 
-def training_input(X):
-    """``X`` as the fit validates it: a CSR matrix for sparse data with few
-    stored values (at most ``SPARSE_MAX_DENSITY``), else
+def network_input(X):
+    """``X`` as fitting and prediction validate it: a CSR matrix for sparse
+    data with few stored values (at most ``SPARSE_MAX_DENSITY``), else
     :func:`dense_if_sparse`'s result."""
     if scipy.sparse.issparse(X) and len(X.shape) == 2:
         entries = X.shape[0] * X.shape[1]

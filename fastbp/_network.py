@@ -23,7 +23,13 @@ from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
 from ._loss import error_includes_derivative, loss_delta, loss_value
 from ._parallel import split_optimizer_step
-from ._sparse import gather_input, input_forward, input_gradient, kernel_input
+from ._sparse import (
+    gather_input,
+    input_chunk,
+    input_forward,
+    input_gradient,
+    kernel_input,
+)
 
 
 @jit
@@ -213,20 +219,22 @@ def run_epoch(
 
 @jit
 def predict(X, params, network, chunk_rows, out):
-    """Write the network's output for every row of ``X`` into ``out``.
+    """Write the network's output for every row of ``X`` (dense, or a sparse
+    matrix: see ``_sparse``) into ``out``.
 
     Rows go through the network ``chunk_rows`` at a time, between two
     workspaces allocated once per call.
     """
     units, offsets, codes = network
-    n = X.shape[0]
+    n = out.shape[0]
     L = units.shape[0] - 1
     width = units.max()
     buffers = np.empty((2, chunk_rows * width), dtype=params.dtype)
+    rows = np.empty(chunk_rows, dtype=np.int64)
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
         n_rows = stop - start
-        A_prev = X[start:stop]
+        A_prev = out[start:stop]  # replaced by each layer's output
         for layer in range(L):
             if layer == L - 1:
                 A = out[start:stop]
@@ -234,14 +242,12 @@ def predict(X, params, network, chunk_rows, out):
                 A = buffers[layer % 2, : n_rows * units[layer + 1]].reshape(
                     n_rows, units[layer + 1]
                 )
-            dense_forward(
-                A_prev,
-                coef_view(params, units, offsets, layer),
-                intercept_view(params, units, offsets, layer),
-                A,
-                codes[layer],
-                1,
-            )
+            W = coef_view(params, units, offsets, layer)
+            b = intercept_view(params, units, offsets, layer)
+            if layer == 0:
+                input_forward(input_chunk(X, rows, start, stop), W, b, A, codes[0], 1)
+            else:
+                dense_forward(A_prev, W, b, A, codes[layer], 1)
             A_prev = A
 
 

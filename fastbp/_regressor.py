@@ -176,14 +176,14 @@ class BackpropRegressor(RegressorMixin, BaseBackprop):
     which happens on inputs far beyond the training data.
 
     A SciPy sparse X with at most 15% of its entries stored (one-hot
-    encoded columns) is trained on as it is: the first layer takes its
-    stored values only, with the weights of the same fit on the dense copy.
-    Any other sparse X (denser, or pandas' sparse columns) is converted to a
-    dense array, as is the input of ``predict``. A sparse X whose dense copy
-    would be needed and would exceed 1 GiB is refused with a ValueError
-    giving its size (train on row blocks with
-    :func:`fastbp.partial_fit_blocks`, or reduce its features); ``predict``
-    converts such an X one block of rows at a time. Inputs,
+    encoded columns, a bag of words) is trained on and predicted from as it
+    is, never made dense: the first layer takes its stored values only, with
+    the weights and outputs of the same fit on the dense copy. Any other
+    sparse X (denser, or pandas' sparse columns) is converted to a dense
+    array; when that copy would exceed 1 GiB, ``fit`` refuses with a
+    ValueError giving its size (train on row blocks with
+    :func:`fastbp.partial_fit_blocks`, or reduce its features) and
+    ``predict`` converts the X one block of rows at a time. Inputs,
     targets and weights must be numbers: strings raise a ValueError.
 
     Fits of different estimators may run in several threads at once, and

@@ -13,10 +13,10 @@ sums by lanes (``_gemm.matvec``), so there the two differ by rounding.
 Kernel types. The training data's CSR matrix travels as ``X = (values,
 indices, indptr)`` (int64 indices, sorted within each row, no duplicates),
 a batch of it as ``(values, indices, indptr, rows)``, ``rows`` the batch's
-row numbers. :func:`gather_input`, :func:`input_forward` and
-:func:`input_gradient` take a dense array or these tuples alike (Numba
-picks the implementation by type), so that ``_network``'s kernels serve
-both.
+row numbers. :func:`gather_input`, :func:`input_chunk`,
+:func:`input_forward` and :func:`input_gradient` take a dense array or these
+tuples alike (Numba picks the implementation by type), so that
+``_network``'s kernels (training and prediction) serve both.
 """
 
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "csr_forward",
     "csr_gradient",
     "gather_input",
+    "input_chunk",
     "input_forward",
     "input_gradient",
     "kernel_input",
@@ -60,6 +61,11 @@ def gather_input(X, rows, A0):
     (see the module docstring)."""
 
 
+def input_chunk(X, rows, start, stop):
+    """Rows ``start:stop`` of ``X`` as a batch: dense, a view; sparse, the
+    batch tuple, its row numbers written into ``rows``."""
+
+
 def input_forward(batch, W, b, A, code, threads):
     """The first layer's forward pass on a dense or sparse batch."""
 
@@ -85,6 +91,19 @@ def _gather_input(X, rows, A0):
 
         return gather_dense
     return lambda X, rows, A0: (X[0], X[1], X[2], rows)
+
+
+@overload(input_chunk)
+def _input_chunk(X, rows, start, stop):
+    if _is_dense(X):
+        return lambda X, rows, start, stop: X[start:stop]
+
+    def sparse_chunk(X, rows, start, stop):
+        for r in range(stop - start):
+            rows[r] = start + r
+        return (X[0], X[1], X[2], rows[: stop - start])
+
+    return sparse_chunk
 
 
 @overload(input_forward)

@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from fastbp import _gemm
 from fastbp._gemm import matmul, sparse_matmul, sparse_matmul_transposed
-from fastbp._inputs import SPARSE_MAX_DENSITY, training_input
+from fastbp._inputs import SPARSE_MAX_DENSITY, network_input
 from fastbp._sparse import kernel_input
 
 from conftest import assert_same_weights, assert_weights_close
@@ -87,15 +87,15 @@ def test_sparse_products_of_empty_rows_are_zero():
     assert_array_equal(G, 0.0)
 
 
-def test_training_input_keeps_only_sparse_enough_data_sparse():
+def test_network_input_keeps_only_sparse_enough_data_sparse():
     sparse = _sparse(100, 40, SPARSE_MAX_DENSITY * 0.8, np.float64)
     dense_enough = _sparse(100, 40, min(1.0, SPARSE_MAX_DENSITY * 2), np.float64)
-    assert sp.issparse(training_input(sparse))
-    assert training_input(sparse.tocsc()).format == "csr"
-    assert isinstance(training_input(dense_enough), np.ndarray)
-    assert_array_equal(training_input(dense_enough), dense_enough.toarray())
+    assert sp.issparse(network_input(sparse))
+    assert network_input(sparse.tocsc()).format == "csr"
+    assert isinstance(network_input(dense_enough), np.ndarray)
+    assert_array_equal(network_input(dense_enough), dense_enough.toarray())
     X = np.ones((3, 2))
-    assert training_input(X) is X
+    assert network_input(X) is X
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -190,3 +190,36 @@ def test_sparse_partial_fit_step_for_step(estimator):
         assert_same_weights(a, b)
     else:
         assert_weights_close(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_sparse_predictions_equal_dense_predictions(estimator):
+    """predict (and predict_proba) on the sparse matrix: the dense copy's
+    outputs, bit for bit on the SIMD path, without making it dense."""
+    X, y = _one_hot(estimator, 500, seed=9)
+    model = estimator.cls((12, 5), max_iter=6, random_state=0, tol=0).fit(X, y)
+    outputs = getattr(model, estimator.outputs)
+    sparse, dense = outputs(sp.csr_matrix(X)), outputs(X)
+    if _gemm.SIMD:
+        assert_array_equal(sparse, dense)
+    else:
+        assert_allclose(sparse, dense, rtol=1e-12, atol=1e-14)
+    assert_array_equal(model.predict(sp.csr_matrix(X)), model.predict(X))
+
+
+def test_data_too_large_to_make_dense_trains_and_predicts_sparse(estimator):
+    """A bag-of-words-sized X (its dense copy would take 1.6 GB, beyond
+    MAX_DENSE_BYTES) trains, with early stopping, and predicts as it is."""
+    rng = np.random.default_rng(10)
+    n, n_features = 2000, 100_000
+    columns = rng.integers(0, n_features, (n, 3))
+    X = sp.csr_matrix((np.ones(3 * n), (np.repeat(np.arange(n), 3), columns.ravel())),
+                      shape=(n, n_features))  # fmt: skip
+    target = (columns[:, 0] % 7).astype(float) + rng.standard_normal(n)
+    y = estimator.targets(target)
+    kw = dict(max_iter=3, random_state=0, early_stopping=True)
+    model = estimator.cls((4,), **kw).fit(X, y)
+    assert model.coefs_[0].shape == (n_features, 4)
+    outputs = getattr(model, estimator.outputs)(X[:50])
+    assert np.isfinite(outputs).all()
+    assert_allclose(outputs, getattr(model, estimator.outputs)(X[:50].toarray()),
+                    rtol=1e-12, atol=1e-14)  # fmt: skip

@@ -194,6 +194,11 @@ def test_report_files_from_a_tiny_grid(tmp_path, monkeypatch):
         ratio["classifier_seconds_per_epoch"] / ratio["regressor_seconds_per_epoch"]
     )
     assert (ratio["width"], ratio["depth"], ratio["n_classes"]) == (5, 1, 10)
+    assert ratio["softmax_seconds_per_epoch"] > 0  # exp and log cost time
+    assert ratio["within"] == (
+        ratio["classifier_seconds_per_epoch"]
+        <= ratio["regressor_seconds_per_epoch"] + ratio["softmax_seconds_per_epoch"]
+    )
     costs = report.depth_costs(rows, names)
     assert {c["implementation"] for c in costs} == set(names)
     inference = {
@@ -257,7 +262,8 @@ def test_report_files_from_a_tiny_grid(tmp_path, monkeypatch):
     cells = [line for line in section.splitlines() if line.startswith("| float64 |")]
     assert len(cells) == 1
     assert "| 5 | 1 | " in cells[0] and f"| {ratio['ratio']:.3f} |" in cells[0]
-    assert "ratio <= 1.10" in section
+    assert "no longer than the regressor's plus the softmax's own steps" in section
+    assert cells[0].endswith("| yes |" if ratio["within"] else "| **no** |")
 
 
 def test_profile_times_every_step_of_backprop(monkeypatch):

@@ -51,6 +51,7 @@ __all__ = [
     "simd_shape",
     "sparse_matmul",
     "sparse_matmul_transposed",
+    "sum_of_squares",
 ]
 
 LANES_BITS = 512
@@ -173,6 +174,15 @@ class _Emitter:
     def fma(self, a, b, c):
         return self.builder.call(self._fma, [a, b, c])
 
+    def prefetch(self, pointer):
+        """Hint that ``pointer``'s cache line will be read soon."""
+        byte = ir.IntType(8).as_pointer()
+        fn = self._declare(
+            "llvm.prefetch.p0", ir.FunctionType(ir.VoidType(), [byte, _I32, _I32, _I32])
+        )
+        read, keep, data = (ir.Constant(_I32, c) for c in (0, 3, 1))
+        self.builder.call(fn, [self.builder.bitcast(pointer, byte), read, keep, data])
+
     def clamp(self, index, count):
         """``index`` (a Python int) if below ``count``, else ``count - 1``."""
         b = self.builder
@@ -180,9 +190,10 @@ class _Emitter:
         return b.select(inside, self.i64(index), b.sub(count, self.i64(1)))
 
     def lane_sum(self, value):
-        """The lanes of ``value`` added by a fixed tree: halves, then halves."""
+        """The lanes of ``value`` (a vector of floats, a power of two of
+        them) added by a fixed tree: halves, then halves."""
         b = self.builder
-        width = self.lanes
+        width = value.type.count
         while width > 1:
             width //= 2
             low = b.shuffle_vector(value, value, ir.Constant(
@@ -317,6 +328,8 @@ _nn1, _nn2, _nn3, _nn4 = (_nn_tile(v) for v in range(1, 5))
 # ROW_VECTORS accumulators (independent chains of fused multiply-adds, enough
 # to hide their latency), each masked.
 ROW_VECTORS = 8
+# The sparse gather asks for the entries of the row this many rows ahead.
+PREFETCH_ROWS = 8
 _row = _nn_tile(ROW_VECTORS, rows=1, mask_all=True)
 _row_narrow = _nn_tile(2, rows=1, mask_all=True)  # up to 2 vectors: no waste
 # Column sums, the same tiles with every L[0, k] = 1.
@@ -386,7 +399,24 @@ def _sparse_codegen(vectors, scatter):
         def vector_at(data, start, v):
             return builder.add(start, e.i64(v * lanes)), data, masks[v]
 
+        def prefetch_row(i):
+            """Ask for row ``rows[i + PREFETCH_ROWS]``'s entries (the last
+            row's, past the end), far in memory when the rows are shuffled.
+            Measured, the forward product of the Adult data's batches of 200
+            shuffled rows: 14.6 us without, 10-12 us with (8.0 in order)."""
+            ahead = builder.add(i, e.i64(PREFETCH_ROWS))
+            last = builder.sub(n_rows, e.i64(1))
+            ahead = builder.select(builder.icmp_signed("<", ahead, n_rows), ahead, last)
+            src = builder.load(builder.gep(rows_data, [ahead]))
+            first = builder.load(builder.gep(p_data, [src]))
+            end = builder.load(builder.gep(p_data, [builder.add(src, e.i64(1))]))
+            for data in (v_data, i_data):
+                for at in (first, builder.sub(end, e.i64(1))):
+                    e.prefetch(builder.gep(data, [at]))
+
         def one_row(i, _):
+            if not scatter:  # the scatter follows the gather: rows in cache
+                prefetch_row(i)
             src = builder.load(builder.gep(rows_data, [i]))
             p0 = builder.load(builder.gep(p_data, [src]))
             count = builder.sub(builder.load(builder.gep(p_data, [builder.add(src, e.i64(1))])), p0)
@@ -545,6 +575,45 @@ def _sparse_tiles(values, indices, indptr, rows, B, C, scatter):
         else:
             _gather1(values, indices, indptr, rows, B, b_ld, C, c_ld, col, columns)
         col += columns
+
+
+def _squares_codegen(context, builder, signature, args):
+    """IR of :func:`_sum_of_squares`."""
+    x, n = args
+    e = _Emitter(context, builder, _IR_FLOAT[signature.args[0].dtype])
+    x_data = _data(context, builder, signature.args[0], x)
+    wide = ir.VectorType(ir.DoubleType(), e.lanes)
+    chunks = builder.sdiv(builder.add(n, e.i64(e.lanes - 1)), e.i64(e.lanes))
+
+    def body(chunk, acc):
+        start = builder.mul(chunk, e.i64(e.lanes))
+        v = e.load(x_data, start, e.mask(builder.sub(n, start)))
+        square = builder.fmul(v, v)  # in x's dtype, rounded once
+        if not isinstance(e.real, ir.DoubleType):
+            square = builder.fpext(square, wide)
+        return [builder.fadd(acc[0], square)]
+
+    (acc,) = e.counted_loop(chunks, [ir.Constant(wide, [0.0] * e.lanes)], body)
+    return e.lane_sum(acc)
+
+
+@intrinsic
+def _sum_of_squares(typingctx, x, n):
+    """``sum(x[:n] ** 2)`` as a float64: see :func:`sum_of_squares`."""
+    if _float_arrays(x) is None:
+        return None
+    return types.float64(x, types.int64), _squares_codegen
+
+
+@jit
+def sum_of_squares(x, n):
+    """``x[0] ** 2 + ... + x[n - 1] ** 2`` (each square in x's dtype) as a
+    float64, in LANES partial sums (lane ``l`` adds the squares ``l, l +
+    LANES, ...`` in order) added by a fixed tree: a fixed order, as a single
+    running sum's, but LANES short dependency chains instead of one long one
+    (measured, 7,100 float64 weights: 0.7 us against 3.3 us). ``x`` is
+    contiguous."""
+    return _sum_of_squares(x, n)
 
 
 @jit

@@ -19,6 +19,7 @@ import numpy as np
 
 from ._activations import multiply_by_derivative
 from ._dense import dense_backward, dense_forward, dense_gradient
+from ._gemm import sum_of_squares
 from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
 from ._loss import error_includes_derivative, loss_delta, loss_value
@@ -90,10 +91,7 @@ def backprop(
     forward(params, network, inputs, acts, n_rows, threads)
     P = layer_view(acts, units, L, n_rows)
     loss = loss_value(P, Y, w, loss_code, huber_delta)
-    squared_norm = 0.0
-    for i in range(offsets[L]):
-        squared_norm += params[i] * params[i]
-    loss += 0.5 * alpha * squared_norm / weight_sum
+    loss += 0.5 * alpha * sum_of_squares(params, offsets[L]) / weight_sum
 
     # Output layer: dLoss/dZ = w dLoss/dP * f'(Z), where for a canonical
     # (loss, output) pair dLoss/dP * f'(Z) is simply P - Y.

@@ -265,3 +265,30 @@ def test_column_sums_add_the_rows_in_order(dtype, shape):
     column_sums(A, out)
     expected = np.cumsum(A, axis=0)[-1] if shape[0] else np.zeros(shape[1], dtype)
     np.testing.assert_array_equal(out, expected)
+
+
+def _sum_of_squares_reference(x, lanes):
+    """Lane ``l`` adds the squares ``l, l + lanes, ...`` in order (each
+    square in x's dtype, added in float64); then halves, then halves."""
+    sums = [0.0] * lanes
+    for i, value in enumerate(x):
+        sums[i % lanes] += float(value * value)
+    while len(sums) > 1:
+        half = len(sums) // 2
+        sums = [sums[k] + sums[k + half] for k in range(half)]
+    return sums[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [0, 1, 7, 16, 17, 100, 7105])
+def test_sum_of_squares_in_lane_order(dtype, n):
+    """Bit for bit the lane sums and tree it documents; equal within
+    rounding to the plain sum; the elements past n not read."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n + 3).astype(dtype) * 3
+    x[n:] = np.nan
+    lanes = _gemm.LANES_BITS // (8 * np.dtype(dtype).itemsize)
+    got = _gemm.sum_of_squares(x, n)
+    assert got == _sum_of_squares_reference(x[:n], lanes)
+    exact = float(np.sum(x[:n].astype(np.float64) ** 2)) if n else 0.0
+    assert got == pytest.approx(exact, rel=1e-6 if dtype == np.float32 else 1e-13)

@@ -161,42 +161,46 @@ def measure_grid(sizes, rounds, names, peaks, n_samples=N_SAMPLES, task="regress
 
 
 @jit
-def _output_steps(Z, b, Y, w, delta, activation, loss, n_batches, reps):
-    """An epoch's output steps, ``reps`` times: for each of ``n_batches``
-    batches, the activation (bias included) of the outputs ``Z``, the loss
-    and the output error."""
+def _output_steps(Zs, b, Ys, w, out, delta, activation, loss, reps):
+    """An epoch's output steps, ``reps`` times: for each batch ``k``, the
+    outputs ``Zs[k]`` copied into ``out``, their activation (bias included),
+    the loss for the targets ``Ys[k]`` and the output error."""
     total = 0.0
     for _ in range(reps):
-        for _ in range(n_batches):
-            add_bias_and_activate(Z, b, activation)
-            total += loss_value(Z, Y, w, loss, 1.0)
-            loss_delta(Z, Y, w, delta, 1.0, loss, 1.0)
+        for k in range(Zs.shape[0]):
+            out[:] = Zs[k]
+            add_bias_and_activate(out, b, activation)
+            total += loss_value(out, Ys[k], w, loss, 1.0)
+            loss_delta(out, Ys[k], w, delta, 1.0, loss, 1.0)
     return total
 
 
 def softmax_steps_per_epoch(dtype, n_samples, n_classes, repeats=OUTPUT_STEPS_REPEATS):
     """Seconds per epoch that the softmax's own steps take, timed alone on
-    an epoch's (batch, n_classes) outputs: the softmax (bias, maximum, exp,
-    sum, division), the log loss and its output error, less the identity
-    output's and the squared error's (which the regressor's epoch has)."""
+    an epoch's (batch, n_classes) outputs, each batch its own logits and
+    labels (as in training, where the labels' positions differ from batch to
+    batch): the softmax (bias, maximum, exp, sum, division), the log loss
+    and its output error, less the identity output's and the squared
+    error's (which the regressor's epoch has; the copy of the outputs that
+    both take cancels)."""
     rng = np.random.default_rng(0)
-    Z = rng.standard_normal((BATCH_SIZE, n_classes)).astype(dtype)
-    labels = rng.integers(0, n_classes, BATCH_SIZE)
-    Y = one_hot(labels, n_classes, dtype)
+    batches = math.ceil(n_samples / BATCH_SIZE)
+    Zs = rng.standard_normal((batches, BATCH_SIZE, n_classes)).astype(dtype)
+    labels = rng.integers(0, n_classes, batches * BATCH_SIZE)
+    Ys = one_hot(labels, n_classes, dtype).reshape(batches, BATCH_SIZE, n_classes)
     b = np.zeros(n_classes, dtype)
     w = np.ones(BATCH_SIZE, dtype)
-    delta = np.empty_like(Z)
-    batches = math.ceil(n_samples / BATCH_SIZE)
+    out, delta = np.empty_like(Zs[0]), np.empty_like(Zs[0])
     steps = {}
     for name, activation, loss in (
         ("softmax", OUTPUT_CODES["softmax"], LOG_LOSS),
         ("identity", OUTPUT_CODES["identity"], SQUARED_ERROR),
     ):
-        _output_steps(Z.copy(), b, Y, w, delta, activation, loss, 1, 1)  # compile
+        _output_steps(Zs[:1], b, Ys[:1], w, out, delta, activation, loss, 1)  # compile
         times = []
         for _ in range(5):
             start = time.perf_counter()
-            _output_steps(Z.copy(), b, Y, w, delta, activation, loss, batches, repeats)
+            _output_steps(Zs, b, Ys, w, out, delta, activation, loss, repeats)
             times.append((time.perf_counter() - start) / repeats)
         steps[name] = float(np.median(times))
     return steps["softmax"] - steps["identity"]

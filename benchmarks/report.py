@@ -60,11 +60,16 @@ from .workload import (
 # small networks), so that timer resolution and noise stay small.
 MIN_MEASURE_SECONDS = 0.05
 MAX_EPOCHS_PER_MEASURE = 50
-# The target for the softmax output: the classifier's epoch costs
-# no more than the regressor's (identity outputs) plus the softmax's own
-# steps (see measure_softmax_overhead). The ratio classifier / regressor is
-# shown too.
-SOFTMAX_OVERHEAD_TARGET = "classifier <= regressor + the softmax's own steps"
+# Two targets for the softmax output at width 64 with 10 classes: the
+# softmax and the log loss add at most 10% to an epoch (classifier /
+# regressor with identity outputs <= SOFTMAX_OVERHEAD_RATIO), and the
+# classifier's epoch costs no more than the regressor's plus the softmax's
+# own steps (see measure_softmax_overhead).
+SOFTMAX_OVERHEAD_RATIO = 1.10
+SOFTMAX_OVERHEAD_TARGET = (
+    f"classifier / regressor <= {SOFTMAX_OVERHEAD_RATIO}; "
+    "classifier <= regressor + the softmax's own steps"
+)
 # Repeats of an epoch's output steps, timed alone.
 OUTPUT_STEPS_REPEATS = 200
 # A ratio judged against a target gets at least this many rounds (fastbp's
@@ -242,6 +247,7 @@ def measure_softmax_overhead(sizes, rounds, n_samples=N_SAMPLES, n_classes=N_CLA
                 "regressor_seconds_per_epoch": regressor,
                 "ratio": classifier / regressor,
                 "softmax_seconds_per_epoch": own,
+                "within_ratio": classifier / regressor <= SOFTMAX_OVERHEAD_RATIO,
                 "within": classifier <= regressor + own,
                 "classifier_rounds": seconds["classifier"],
                 "regressor_rounds": seconds["regressor"],
@@ -360,24 +366,30 @@ def _softmax_overhead_table(rows):
         "interleaved rounds. The softmax's own steps: the softmax (bias, "
         "maximum, exp, sum, division), the log loss and its output error on "
         "the epoch's (batch, classes) outputs, timed alone, less the identity "
-        "output's and the squared error's. Target: the classifier's epoch "
-        "takes no longer than the regressor's plus the softmax's own steps.",
+        "output's and the squared error's. Targets: the ratio at most "
+        f"{SOFTMAX_OVERHEAD_RATIO:.2f}, and the classifier's epoch no longer "
+        "than the regressor's plus the softmax's own steps.",
         "",
         "| dtype | width | hidden layers | classifier s/epoch | "
-        "regressor s/epoch | ratio | classifier - regressor, us per batch | "
-        "the softmax's own steps, us per batch | within target |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"regressor s/epoch | ratio | ratio <= {SOFTMAX_OVERHEAD_RATIO:.2f} | "
+        "classifier - regressor, us per batch | "
+        "the softmax's own steps, us per batch | within them |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     batches = math.ceil(N_SAMPLES / BATCH_SIZE)
+
+    def verdict(met):
+        return "yes" if met else "**no**"
+
     for r in rows:
-        within = "yes" if r["within"] else "**no**"
         extra = r["classifier_seconds_per_epoch"] - r["regressor_seconds_per_epoch"]
         lines.append(
             f"| {r['dtype']} | {r['width']} | {r['depth']} | "
             f"{_fmt(r['classifier_seconds_per_epoch'])} | "
             f"{_fmt(r['regressor_seconds_per_epoch'])} | {r['ratio']:.3f} | "
-            f"{extra / batches * 1e6:.2f} | "
-            f"{r['softmax_seconds_per_epoch'] / batches * 1e6:.2f} | {within} |"
+            f"{verdict(r['within_ratio'])} | {extra / batches * 1e6:.2f} | "
+            f"{r['softmax_seconds_per_epoch'] / batches * 1e6:.2f} | "
+            f"{verdict(r['within'])} |"
         )
     return lines
 

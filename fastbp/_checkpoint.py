@@ -28,6 +28,11 @@ class Checkpoint:
         self.params, self.state, self.best = params, state, best
         self._params = params.copy()
         self._state = None if state is None else state.copy()
+        # L-BFGS's iterates, saved into one of two buffers in turn and
+        # published with their iteration count by one assignment, so that a
+        # Ctrl-C at any point finds a saved iterate and its own count.
+        self._spare = None
+        self._saved = (0, self._params)
 
     def save(self, params=None):
         """Save the live state; ``params`` (e.g. L-BFGS's float64 iterate) in
@@ -36,11 +41,27 @@ class Checkpoint:
         if self.state is not None:
             self._state[:] = self.state
 
+    def save_iterate(self, params, count):
+        """Save an iterate (L-BFGS's ``count``-th) beside the last one."""
+        if self._spare is None:
+            self._spare = self._params.copy()
+        spare = self._spare
+        spare[:] = params
+        self._spare = self._saved[1]
+        self._saved = (count, spare)  # one assignment publishes both
+
     def restore(self):
         """Put the last saved state back into the live arrays."""
         self.params[:] = self._params
         if self.state is not None:
             self.state[:] = self._state
+
+    def restore_iterate(self):
+        """Put the last saved iterate back; return its count (0: the
+        parameters training started from)."""
+        count, params = self._saved
+        self.params[:] = params
+        return count
 
     def keep_best(self):
         """The live parameters are the best so far: keep a copy."""

@@ -12,6 +12,7 @@ f'(s) cancels and the output delta is ``y - d``.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
@@ -140,7 +141,7 @@ def explain_step(model, X, y, learning_rate=None):
     model : BackpropRegressor or BackpropClassifier
         A regressor with weights (fitted, or with ``coefs_``/``intercepts_``
         assigned) trained with the squared error, or a fitted classifier.
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The mini-batch.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Desired outputs d (a classifier: labels, encoded as its targets).
@@ -176,6 +177,7 @@ def explain_step(model, X, y, learning_rate=None):
     check_is_fitted(model, ["coefs_", "intercepts_"])
     coefs = [np.asarray(W, dtype=np.float64) for W in model.coefs_]
     intercepts = [np.asarray(b, dtype=np.float64) for b in model.intercepts_]
+    X = X.toarray() if scipy.sparse.issparse(X) else X  # a batch to show
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if classifier:
         D = model._targets_of(y)

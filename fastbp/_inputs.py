@@ -40,11 +40,19 @@ def network_input(X):
     """``X`` as fitting and prediction validate it: a CSR matrix for sparse
     data with few stored values (at most ``SPARSE_MAX_DENSITY``), else
     :func:`dense_if_sparse`'s result."""
-    if scipy.sparse.issparse(X) and len(X.shape) == 2:
-        entries = X.shape[0] * X.shape[1]
-        if entries and X.nnz <= SPARSE_MAX_DENSITY * entries:
-            return X.tocsr()
+    if _stays_sparse(X):
+        return X.tocsr()
     return dense_if_sparse(X)
+
+
+def _stays_sparse(X):
+    """Whether :func:`network_input` keeps ``X`` sparse: a 2-D SciPy matrix
+    of real numbers with few stored values (complex ones are refused by
+    :func:`dense_if_sparse`, with its message)."""
+    if not scipy.sparse.issparse(X) or len(X.shape) != 2 or X.dtype.kind == "c":
+        return False
+    entries = X.shape[0] * X.shape[1]
+    return bool(entries) and X.nnz <= SPARSE_MAX_DENSITY * entries
 
 
 def canonical_csr(X):
@@ -101,14 +109,16 @@ def dense_row_blocks(X, dtype):
     """``X``'s row blocks that may each be made dense in ``dtype``.
 
     ``[X]`` itself, unless ``X`` is sparse (SciPy's, or a pandas data frame
-    with sparse columns) and its dense copy would exceed ``MAX_DENSE_BYTES``;
-    then consecutive blocks of rows, each within the limit.
+    with sparse columns), would be made dense (see :func:`network_input`)
+    and its dense copy would exceed ``MAX_DENSE_BYTES``; then consecutive
+    blocks of rows, each within the limit.
     """
     sparse = scipy.sparse.issparse(X)
     if (
         not (sparse or _has_sparse_columns(X))
         or len(X.shape) != 2
         or _n_bytes(X.shape, dtype) <= MAX_DENSE_BYTES
+        or _stays_sparse(X)  # never made dense
     ):
         return [X]
     rows = max(1, MAX_DENSE_BYTES // _n_bytes((1, X.shape[1]), dtype))

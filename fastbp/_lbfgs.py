@@ -84,9 +84,9 @@ def train_lbfgs(model, X, Y, sample_weight, context):
     report = model._callback_report(X, Y, sample_weight)
 
     def on_iteration(x, loss):
-        checkpoint.save(x)
-        model.n_iter_ += 1
         model.loss_curve_.append(float(loss))
+        model.n_iter_ += 1
+        checkpoint.save_iterate(x, model.n_iter_)
         if model.verbose:
             print(f"Iteration {model.n_iter_}, loss = {loss:.8f}")
         iteration = context.subcontext(task_name="iteration")
@@ -104,7 +104,10 @@ def train_lbfgs(model, X, Y, sample_weight, context):
         )  # fmt: skip
     except KeyboardInterrupt:
         model._interrupted = True
-        checkpoint.restore()
+        # The history goes back to the saved iterate's, wherever the
+        # interruption fell in on_iteration.
+        model.n_iter_ = checkpoint.restore_iterate()
+        del model.loss_curve_[model.n_iter_ :]
         warnings.warn(
             f"Training interrupted by user after {model.n_iter_} iterations; "
             "the weights of the last finished iteration were kept.",
@@ -117,7 +120,7 @@ def train_lbfgs(model, X, Y, sample_weight, context):
     model.loss_ = float(result.fun)
     model.best_loss_ = min(model.loss_curve_, default=model.loss_)
     if not (np.isfinite(model.loss_) and np.isfinite(model._params).all()):
-        checkpoint.restore()
+        checkpoint.restore_iterate()
         raise ValueError(
             "Training diverged: L-BFGS reached a non-finite loss or weights; "
             "the last finite iterate was kept. Scale the data (e.g. with "

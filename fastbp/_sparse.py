@@ -5,10 +5,10 @@ sparse matrix by default) is mostly zeros: the Adult census data's 108
 columns hold 14 stored values per row. On such input the first layer's
 forward pass and weight gradient take the stored values only
 (``_gemm.sparse_matmul`` and ``sparse_matmul_transposed``): the dense
-products' sums in the dense products' order with the zero terms left out,
-hence their bits (apart from the sign of a zero sum, which no later step
-can tell). A first layer of one unit is the exception: its dense product
-sums by lanes (``_gemm.matvec``), so there the two differ by rounding.
+products' sums in the dense products' order (``_gemm.matmul``'s, or
+``_gemm.matvec``'s lanes for a one-unit layer) with the zero terms left
+out, hence their bits (apart from the sign of a zero sum, which no later
+step can tell).
 
 Kernel types. The training data's CSR matrix travels as ``X = (values,
 indices, indptr)`` (int64 indices, sorted within each row, no duplicates),

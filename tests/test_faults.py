@@ -443,3 +443,36 @@ def test_import_and_fit_without_a_writable_cache(tmp_path):
     model = BackpropRegressor((5,), max_iter=3, random_state=0)
     model.fit(X, X[:, 0] - X[:, 1])
     assert_allclose(result["predictions"], model.predict(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("before_save", [True, False])
+def test_lbfgs_interrupted_between_its_records_keeps_a_consistent_history(
+    monkeypatch, estimator, before_save
+):
+    """Ctrl-C inside L-BFGS's per-iteration bookkeeping, after the 5th
+    iteration's loss is recorded but before its iterate is saved (or just
+    after): the history and the weights are those of the last saved
+    iterate, as a fit of that many iterations gives them."""
+    from fastbp import _checkpoint
+
+    X, y = estimator.make_data(300, 5, half_product, inputs="normal")
+    params = dict(hidden_layer_sizes=(7,), solver="lbfgs", random_state=0, tol=0.0,
+                  max_iter=50)  # fmt: skip
+    save = _checkpoint.Checkpoint.save_iterate
+
+    def interrupted(self, x, count):
+        if count == 5 and before_save:
+            raise KeyboardInterrupt
+        save(self, x, count)
+        if count == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_checkpoint.Checkpoint, "save_iterate", interrupted)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = estimator.cls(**params).fit(X, y)
+    monkeypatch.setattr(_checkpoint.Checkpoint, "save_iterate", save)
+    kept = 4 if before_save else 5
+    assert model.n_iter_ == len(model.loss_curve_) == kept
+    replay = estimator.cls(**{**params, "max_iter": kept}).fit(X, y)
+    assert_same_weights(model, replay)
+    assert model.loss_curve_ == replay.loss_curve_

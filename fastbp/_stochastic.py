@@ -67,6 +67,7 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
             hyper[LEARNING_RATE] = model._learning_rate
             epoch = context.subcontext(task_name="epoch")
             epoch.call_on_fit_task_begin(estimator=model)
+            recorded = _history(model)
             in_epoch = True
             total, step = run_epoch(
                 data, order, batch_size, model._params, grad, network,
@@ -80,8 +81,10 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
                 break
             model._optimizer_step = step
             _count_epoch(model, loss, n_samples)
-            checkpoint.save()
+            # From here the live state is this epoch's, and recorded: a
+            # Ctrl-C keeps it even before the checkpoint has it.
             in_epoch = False
+            checkpoint.save()
             stop = end_of_epoch(model, loss, validation, checkpoint)
             stop |= epoch.call_on_fit_task_end(
                 estimator=model,
@@ -100,8 +103,9 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
                 )
     except KeyboardInterrupt:
         model._interrupted = True
-        if in_epoch:
+        if in_epoch:  # the epoch is dropped, however far it was recorded
             checkpoint.restore()
+            _restore_history(model, recorded)
         warnings.warn(
             f"Training interrupted by user after {model.n_iter_} epochs; "
             "the weights of the last finished epoch were kept.",
@@ -109,6 +113,22 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
         )
     if validation is not None:
         checkpoint.restore_best()
+
+
+def _history(model):
+    """What :func:`_count_epoch` changes, as it is before an epoch."""
+    return (model.n_iter_, model.t_, getattr(model, "loss_", None),
+            len(model.loss_curve_), model._optimizer_step)  # fmt: skip
+
+
+def _restore_history(model, recorded):
+    """Undo an epoch's record (a Ctrl-C may fall in its middle)."""
+    model.n_iter_, model.t_, loss, length, model._optimizer_step = recorded
+    del model.loss_curve_[length:]
+    if loss is None:
+        model.__dict__.pop("loss_", None)
+    else:
+        model.loss_ = loss
 
 
 def _count_epoch(model, loss, n_samples):

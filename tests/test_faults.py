@@ -476,3 +476,44 @@ def test_lbfgs_interrupted_between_its_records_keeps_a_consistent_history(
     replay = estimator.cls(**{**params, "max_iter": kept}).fit(X, y)
     assert_same_weights(model, replay)
     assert model.loss_curve_ == replay.loss_curve_
+
+
+@pytest.mark.parametrize("where", ["while recording", "while saving"])
+def test_epoch_interrupted_in_its_bookkeeping_keeps_a_consistent_history(
+    monkeypatch, estimator, where
+):
+    """Ctrl-C after the 3rd epoch's kernel returned: halfway through
+    recording it (the epoch is dropped), or while the checkpoint saves it
+    (recorded: kept). History and weights are those of a fit of as many
+    epochs."""
+    from fastbp import _checkpoint, _stochastic
+
+    X, y = estimator.make_data(300, 5, half_product, inputs="normal")
+    params = dict(hidden_layer_sizes=(7,), random_state=0, tol=0.0, max_iter=20)
+    count, save = _stochastic._count_epoch, _checkpoint.Checkpoint.save
+
+    def recording(model, loss, n_samples):
+        if model.n_iter_ == 2:
+            model.n_iter_ += 1  # part of the record, then the interruption
+            raise KeyboardInterrupt
+        count(model, loss, n_samples)
+
+    def saving(self, params=None):
+        save(self, params)
+        if estimator_model[0].n_iter_ == 3:
+            raise KeyboardInterrupt
+
+    model = estimator.cls(**params)
+    estimator_model = [model]
+    if where == "while recording":
+        monkeypatch.setattr(_stochastic, "_count_epoch", recording)
+    else:
+        monkeypatch.setattr(_checkpoint.Checkpoint, "save", saving)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.fit(X, y)
+    monkeypatch.undo()
+    kept = 2 if where == "while recording" else 3
+    assert model.n_iter_ == len(model.loss_curve_) == kept
+    replay = estimator.cls(**{**params, "max_iter": kept}).fit(X, y)
+    assert_same_weights(model, replay)
+    assert model.loss_curve_ == replay.loss_curve_ and model.t_ == replay.t_

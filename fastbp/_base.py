@@ -28,7 +28,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -41,7 +40,7 @@ from sklearn.utils.validation import (
 from ._activations import ACTIVATION_CODES, OUTPUT_CODES
 from ._callbacks import CallbackSupportMixin, fit_context, with_callbacks
 from ._concurrency import lock_of
-from ._inputs import canonical_csr, check_numeric, dense_row_blocks, network_input
+from ._inputs import check_numeric, dense_row_blocks, network_input
 from ._layout import pack_parameters, parameter_offsets, parameter_views
 from ._network import predict as predict_kernel
 from ._sparse import kernel_input
@@ -204,8 +203,6 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
             multi_output=True,
             y_numeric=self._y_numeric,
         )
-        if scipy.sparse.issparse(X):
-            X = canonical_csr(X)
         Y = self._encode_targets(y, X.dtype, reset, incremental)
         target_weights = self._target_weights(y)
         weighted = sample_weight is not None or target_weights is not None
@@ -431,11 +428,10 @@ class BaseBackprop(CallbackSupportMixin, BaseEstimator):
         ):
             return X
         check_numeric(X, "X")
-        X = validate_data(
+        return validate_data(
             self, network_input(X), reset=False, accept_sparse="csr", dtype=dtype,
             order="C",
         )  # fmt: skip
-        return canonical_csr(X) if scipy.sparse.issparse(X) else X
 
     # ---------------------------------------------------------- persistence
 

@@ -12,7 +12,6 @@ between estimators (the score, whether to stratify) comes from their hooks.
 
 import numpy as np
 
-from ._inputs import canonical_csr
 from ._loss import loss_value
 
 __all__ = ["end_of_epoch", "split_validation", "track_validation"]
@@ -54,9 +53,7 @@ def split_validation(model, X, Y, sample_weight, weighted, random_state):
                 "all zero; give more samples non-zero weights, or change "
                 "random_state or validation_fraction."
             )
-    if hasattr(X, "indptr"):  # a sparse X stays sparse (see ``_sparse``)
-        X, X_val = canonical_csr(X), canonical_csr(X_val)
-    else:
+    if not hasattr(X, "indptr"):  # a sparse X stays sparse (see ``_sparse``)
         X, X_val = np.ascontiguousarray(X), np.ascontiguousarray(X_val)
     Y, sample_weight = np.ascontiguousarray(Y), np.ascontiguousarray(sample_weight)
     return X, Y, sample_weight, (X_val, Y_val, w_val if weighted else None)

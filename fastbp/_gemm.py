@@ -208,6 +208,19 @@ class _Emitter:
             value = b.fadd(low, high)
         return b.extract_element(value, ir.Constant(_I32, 0))
 
+    def chunked_loop(self, length, initial, body):
+        """Values after ``body(start, mask, values)`` for each chunk of
+        LANES elements ``start, start + 1, ...`` of ``length``, ``mask``
+        setting the lanes inside it (all but in the last chunk)."""
+        b = self.builder
+        chunks = b.sdiv(b.add(length, self.i64(self.lanes - 1)), self.i64(self.lanes))
+
+        def chunk_body(chunk, values):
+            start = b.mul(chunk, self.i64(self.lanes))
+            return body(start, self.mask(b.sub(length, start)), values)
+
+        return self.counted_loop(chunks, initial, chunk_body)
+
     def counted_loop(self, count, initial, body):
         """Values after ``for k in range(count): values = body(k, values)``."""
         b = self.builder
@@ -333,8 +346,6 @@ _nn1, _nn2, _nn3, _nn4 = (_nn_tile(v) for v in range(1, 5))
 # ROW_VECTORS accumulators (independent chains of fused multiply-adds, enough
 # to hide their latency), each masked.
 ROW_VECTORS = 8
-# The sparse gather asks for the entries of the row this many rows ahead.
-PREFETCH_ROWS = 8
 _row = _nn_tile(ROW_VECTORS, rows=1, mask_all=True)
 _row_narrow = _nn_tile(2, rows=1, mask_all=True)  # up to 2 vectors: no waste
 # Column sums, the same tiles with every L[0, k] = 1.
@@ -351,19 +362,15 @@ def _dot_codegen(rows):
         l_data = _data(context, builder, signature.args[0], L)
         r_data = _data(context, builder, signature.args[3], r)
         c_data = _data(context, builder, signature.args[5], C)
-        lanes = e.lanes
         l_rows = [builder.add(l_off, builder.mul(e.clamp(i, valid_rows), l_ld))
                   for i in range(rows)]  # fmt: skip
-        chunks = builder.sdiv(builder.add(length, e.i64(lanes - 1)), e.i64(lanes))
 
-        def body(chunk, acc):
-            start = builder.mul(chunk, e.i64(lanes))
-            mask = e.mask(builder.sub(length, start))
+        def body(start, mask, acc):
             y = e.load(r_data, builder.add(r_off, start), mask)
             return [e.fma(e.load(l_data, builder.add(base, start), mask), y, a)
                     for base, a in zip(l_rows, acc)]  # fmt: skip
 
-        acc = e.counted_loop(chunks, [e.zero] * rows, body)
+        acc = e.chunked_loop(length, [e.zero] * rows, body)
         for i in range(rows):
             with builder.if_then(builder.icmp_signed("<", e.i64(i), valid_rows)):
                 at = builder.add(c_off, builder.mul(e.i64(i), c_step))
@@ -384,6 +391,10 @@ def _dot_tile(typingctx, L, l_off, l_ld, r, r_off, C, c_off, c_step, length,
     i = types.int64
     signature = types.void(L, i, i, r, i, C, i, i, i, i)
     return signature, _dot_codegen(MR)
+
+
+# The sparse gather asks for the entries of the row this many rows ahead.
+PREFETCH_ROWS = 8
 
 
 def _sparse_codegen(vectors, scatter, dot=False):
@@ -426,18 +437,20 @@ def _sparse_codegen(vectors, scatter, dot=False):
             dense_row = builder.add(col, builder.mul(i, c_ld if not scatter else b_ld))
 
             def entry(k, ld):
-                """Entry p0 + k: its value broadcast, where its indexed row starts."""
+                """Entry p0 + k: its value, its column index, and where the
+                row of the matrix (rows ``ld`` apart) that it names starts."""
                 p = builder.add(p0, k)
-                x = e.splat(builder.load(builder.gep(v_data, [p])))
                 index = builder.load(builder.gep(i_data, [p]))
-                return x, builder.add(col, builder.mul(index, ld))
+                start = builder.add(col, builder.mul(index, ld))
+                return builder.load(builder.gep(v_data, [p])), index, start
 
             if scatter:
                 d = [e.load(b_data, builder.add(dense_row, e.i64(v * lanes)), masks[v])
                      for v in range(vectors)]  # fmt: skip
 
                 def add_outer(k, _):
-                    x, base = entry(k, c_ld)
+                    value, _, base = entry(k, c_ld)
+                    x = e.splat(value)
                     for v in range(vectors):
                         at = builder.add(base, e.i64(v * lanes))
                         old = e.load(c_data, at, masks[v])
@@ -450,10 +463,8 @@ def _sparse_codegen(vectors, scatter, dot=False):
             if dot:
                 # Term k goes to lane k % LANES, as in matvec's chunks.
                 def add_to_lane(k, acc):
-                    p = builder.add(p0, k)
-                    x = builder.load(builder.gep(v_data, [p]))
-                    index = builder.load(builder.gep(i_data, [p]))
-                    w = builder.load(builder.gep(b_data, [builder.add(col, builder.mul(index, b_ld))]))
+                    x, index, at = entry(k, b_ld)
+                    w = builder.load(builder.gep(b_data, [at]))
                     lane = builder.and_(index, e.i64(lanes - 1))
                     old = builder.extract_element(acc[0], lane)
                     return [builder.insert_element(acc[0], e.scalar_fma(x, w, old), lane)]
@@ -463,7 +474,8 @@ def _sparse_codegen(vectors, scatter, dot=False):
                 return []
 
             def gather(k, acc):
-                x, base = entry(k, b_ld)
+                value, _, base = entry(k, b_ld)
+                x = e.splat(value)
                 return [
                     e.fma(x, e.load(b_data, builder.add(base, e.i64(v * lanes)), masks[v]), a)
                     for v, a in enumerate(acc)
@@ -533,16 +545,7 @@ def sparse_matmul(values, indices, indptr, rows, R, C):
     lanes and tree (the dense one-unit layer's). ``R`` and ``C`` have
     contiguous rows.
     """
-    m = R.shape[1]
-    if not SIMD:
-        for i in range(rows.shape[0]):
-            C[i, :] = 0.0
-            for p in range(indptr[rows[i]], indptr[rows[i] + 1]):
-                x, k = values[p], indices[p]
-                for j in range(m):
-                    C[i, j] += x * R[k, j]
-        return
-    _sparse_tiles(values, indices, indptr, rows, R, C, False)
+    _sparse_product(values, indices, indptr, rows, R, C, False)
 
 
 @jit
@@ -552,25 +555,30 @@ def sparse_matmul_transposed(values, indices, indptr, rows, D, C):
     for ``i`` in order, so that each ``C[k, j]`` is :func:`matmul`'s sum
     over ``i`` with its zero terms left out. ``D`` and ``C`` have contiguous
     rows."""
-    m = D.shape[1]
     C[:, :] = 0.0
-    if not SIMD:
-        for i in range(rows.shape[0]):
-            for p in range(indptr[rows[i]], indptr[rows[i] + 1]):
-                x, k = values[p], indices[p]
-                for j in range(m):
-                    C[k, j] += x * D[i, j]
-        return
-    _sparse_tiles(values, indices, indptr, rows, D, C, True)
+    _sparse_product(values, indices, indptr, rows, D, C, True)
 
 
 @jit(inline="always")
-def _sparse_tiles(values, indices, indptr, rows, B, C, scatter):
+def _sparse_product(values, indices, indptr, rows, B, C, scatter):
     """The sparse rows against ``B``'s rows, gathered (:func:`sparse_matmul`)
-    or ``scatter``ed (:func:`sparse_matmul_transposed`), in column chunks
-    of 8, 4, 2 or 1 vectors (the widest that the columns left fill, but for
-    the last), each chunk over every row."""
+    or ``scatter``ed into a zeroed C (:func:`sparse_matmul_transposed`): by
+    the tiles in column chunks of 8, 4, 2 or 1 vectors (the widest that the
+    columns left fill, but for the last), each chunk over every row; without
+    SIMD, by plain loops."""
     m = B.shape[1]
+    if not SIMD:
+        for i in range(rows.shape[0]):
+            if not scatter:
+                C[i, :] = 0.0
+            for p in range(indptr[rows[i]], indptr[rows[i] + 1]):
+                x, k = values[p], indices[p]
+                for j in range(m):
+                    if scatter:
+                        C[k, j] += x * B[i, j]
+                    else:
+                        C[i, j] += x * B[k, j]
+        return
     size = C.itemsize
     lanes = _lanes(C)
     b_ld, c_ld = B.strides[0] // size, C.strides[0] // size
@@ -607,17 +615,15 @@ def _squares_codegen(context, builder, signature, args):
     e = _Emitter(context, builder, _IR_FLOAT[signature.args[0].dtype])
     x_data = _data(context, builder, signature.args[0], x)
     wide = ir.VectorType(ir.DoubleType(), e.lanes)
-    chunks = builder.sdiv(builder.add(n, e.i64(e.lanes - 1)), e.i64(e.lanes))
 
-    def body(chunk, acc):
-        start = builder.mul(chunk, e.i64(e.lanes))
-        v = e.load(x_data, start, e.mask(builder.sub(n, start)))
+    def body(start, mask, acc):
+        v = e.load(x_data, start, mask)
         square = builder.fmul(v, v)  # in x's dtype, rounded once
         if not isinstance(e.real, ir.DoubleType):
             square = builder.fpext(square, wide)
         return [builder.fadd(acc[0], square)]
 
-    (acc,) = e.counted_loop(chunks, [ir.Constant(wide, [0.0] * e.lanes)], body)
+    (acc,) = e.chunked_loop(n, [ir.Constant(wide, [0.0] * e.lanes)], body)
     return e.lane_sum(acc)
 
 

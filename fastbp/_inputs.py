@@ -3,10 +3,10 @@
 - Sparse data with few stored values (at most ``SPARSE_MAX_DENSITY`` of
   its entries: one-hot encoded columns, which scikit-learn's
   ``OneHotEncoder`` returns as a sparse matrix by default) is trained on and
-  predicted from as it is, in CSR form (see ``_sparse``); any other sparse
-  matrix is made dense, up to a memory limit. Beyond ``MAX_DENSE_BYTES`` (e.g. a large bag-of-words matrix) the
-  conversion is refused with the size it would need, instead of exhausting
-  memory.
+  predicted from as it is, in canonical CSR form (see ``_sparse``); any
+  other sparse matrix is made dense, up to a memory limit. Beyond
+  ``MAX_DENSE_BYTES`` the conversion is refused with the size it would
+  need, instead of exhausting memory.
 - Inputs and targets must be numbers: strings (numeric-looking or not) are refused
   with a message that says so, rather than an error from deep inside a
   conversion.
@@ -18,7 +18,6 @@ import scipy.sparse
 __all__ = [
     "MAX_DENSE_BYTES",
     "SPARSE_MAX_DENSITY",
-    "canonical_csr",
     "check_numeric",
     "dense_if_sparse",
     "dense_row_blocks",
@@ -37,11 +36,12 @@ SPARSE_MAX_DENSITY = 0.15
 
 
 def network_input(X):
-    """``X`` as fitting and prediction validate it: a CSR matrix for sparse
-    data with few stored values (at most ``SPARSE_MAX_DENSITY``), else
-    :func:`dense_if_sparse`'s result."""
+    """``X`` as fitting and prediction validate it: a canonical CSR matrix
+    (sorted indices, no duplicate entries: a copy if the caller's is not)
+    for sparse data with few stored values (at most ``SPARSE_MAX_DENSITY``),
+    else :func:`dense_if_sparse`'s result."""
     if _stays_sparse(X):
-        return X.tocsr()
+        return _canonical(X.tocsr())
     return dense_if_sparse(X)
 
 
@@ -55,7 +55,7 @@ def _stays_sparse(X):
     return bool(entries) and X.nnz <= SPARSE_MAX_DENSITY * entries
 
 
-def canonical_csr(X):
+def _canonical(X):
     """A CSR matrix with sorted indices and no duplicate entries: ``X``
     itself when it is so, else a canonical copy (the caller's matrix is
     left as it was)."""

@@ -231,22 +231,36 @@ def predict(X, params, network, chunk_rows, out):
     rows = np.empty(chunk_rows, dtype=np.int64)
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
-        n_rows = stop - start
-        A_prev = out[start:stop]  # replaced by each layer's output
-        for layer in range(L):
-            if layer == L - 1:
-                A = out[start:stop]
-            else:
-                A = buffers[layer % 2, : n_rows * units[layer + 1]].reshape(
-                    n_rows, units[layer + 1]
-                )
-            W = coef_view(params, units, offsets, layer)
-            b = intercept_view(params, units, offsets, layer)
-            if layer == 0:
-                input_forward(input_chunk(X, rows, start, stop), W, b, A, codes[0], 1)
-            else:
-                dense_forward(A_prev, W, b, A, codes[layer], 1)
+        A = _chunk_output(buffers, out, units, 0, start, stop)
+        input_forward(
+            input_chunk(X, rows, start, stop),
+            coef_view(params, units, offsets, 0),
+            intercept_view(params, units, offsets, 0),
+            A,
+            codes[0],
+            1,
+        )
+        for layer in range(1, L):
             A_prev = A
+            A = _chunk_output(buffers, out, units, layer, start, stop)
+            dense_forward(
+                A_prev,
+                coef_view(params, units, offsets, layer),
+                intercept_view(params, units, offsets, layer),
+                A,
+                codes[layer],
+                1,
+            )
+
+
+@jit(inline="always")
+def _chunk_output(buffers, out, units, layer, start, stop):
+    """Where weight layer ``layer`` writes the chunk ``start:stop``: the
+    output rows for the last layer, else one of the two buffers in turn."""
+    if layer == units.shape[0] - 2:
+        return out[start:stop]
+    n_rows, width = stop - start, units[layer + 1]
+    return buffers[layer % 2, : n_rows * width].reshape(n_rows, width)
 
 
 class FullBatch:

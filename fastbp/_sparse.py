@@ -128,7 +128,7 @@ def _input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads):
 
 def kernel_input(X):
     """``X`` as the kernels take it: a dense array as it is, a CSR matrix
-    (canonical, see ``_inputs.canonical_csr``) as ``(values, indices,
+    (canonical, see ``_inputs.network_input``) as ``(values, indices,
     indptr)``, indices int64."""
     if not hasattr(X, "indptr"):
         return X

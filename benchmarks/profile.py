@@ -34,6 +34,7 @@ from fastbp._jit import jit
 from fastbp._layout import coef_view, intercept_view, layer_view
 from fastbp._loss import error_includes_derivative, loss_delta, loss_value
 from fastbp._network import batch_workspaces, gather_rows, run_epoch
+from fastbp._team import solo
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters, optimizer_step
 from fastbp._threads import one_blas_thread
 
@@ -61,20 +62,23 @@ def _repeat_product(A, B, out, reps):
 
 @jit
 def _repeat_forward(A_prev, W, b, A, code, reps):
+    alone = solo()
     for _ in range(reps):
-        dense_forward(A_prev, W, b, A, code, 1)
+        dense_forward(A_prev, W, b, A, code, 1, alone)
 
 
 @jit
 def _repeat_gradient(A_prev, delta, W, dW, db, reps):
+    alone = solo()
     for _ in range(reps):
-        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db, 1)
+        dense_gradient(A_prev, delta, W, ALPHA, 1.0 * A_prev.shape[0], dW, db, 1, alone)
 
 
 @jit
 def _repeat_backward(delta, W, A_prev, code, delta_prev, scratch, reps):
+    alone = solo()
     for _ in range(reps):
-        dense_backward(delta, W, A_prev, code, delta_prev, scratch, 1)
+        dense_backward(delta, W, A_prev, code, delta_prev, scratch, 1, alone)
 
 
 @jit
@@ -97,11 +101,12 @@ def _repeat_optimizer(solver, params, grad, state, hyper, reps):
 
 @jit
 def _repeat_gather(data, order, units, workspaces, reps):
+    alone = solo()
     batch_rows = workspaces[2].shape[0]
     n_batches = order.shape[0] // batch_rows
     for r in range(reps):
         start = (r % n_batches) * batch_rows
-        gather_rows(data, order, start, batch_rows, units, workspaces)
+        gather_rows(data, order, start, batch_rows, units, workspaces, alone)
 
 
 @jit
@@ -169,7 +174,8 @@ class _Batch:
         self.hyper = optimizer_hyperparameters(
             LEARNING_RATE, 0.9, True, 0.9, 0.999, 1e-8
         )
-        gather_rows(self.data, self.order, 0, BATCH_SIZE, self.units, self.workspaces)
+        gather_rows(self.data, self.order, 0, BATCH_SIZE, self.units, self.workspaces,
+                    solo())  # fmt: skip
         rng = np.random.default_rng(0)
         self.deltas[:] = rng.standard_normal(self.deltas.shape[0])
 
@@ -193,12 +199,14 @@ class _Batch:
 
         optimizer = (SOLVER_CODES["adam"], state, self.hyper)
 
+        alone = solo()
+
         def epoch(reps):
             for _ in range(reps):
                 run_epoch(
                     self.data, self.order, BATCH_SIZE, params, self.grad,
                     self.network, ALPHA, self.model._loss_spec, self.workspaces,
-                    optimizer, 1, 1,
+                    optimizer, 1, 1, alone,
                 )  # fmt: skip
 
         n_batches = -(-self.X.shape[0] // BATCH_SIZE)

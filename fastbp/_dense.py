@@ -20,9 +20,22 @@ derivative of the loss with respect to the layer's pre-activation ``Z``.
 import numpy as np
 
 from ._activations import add_bias_and_activate, multiply_by_derivative
-from ._gemm import column_sums, matmul, matmul_transposed, matvec, matvec_transposed
+from ._gemm import (
+    MR,
+    SIMD,
+    check_panels,
+    column_sums,
+    matmul,
+    matmul_panels,
+    matmul_transposed,
+    matvec,
+    matvec_transposed,
+    pack_transposed,
+    panel_width,
+)
 from ._jit import jit
 from ._parallel import split_matmul, split_matmul_transposed, split_worthwhile
+from ._team import barrier, part
 
 # From this many units, the backward pass of a one-unit layer applies f' row
 # by row. Measured (batch 200, relu, seconds per epoch, against BLAS followed
@@ -33,11 +46,25 @@ ROW_BY_ROW_MIN_WIDTH = 512
 
 
 @jit
-def dense_forward(A_prev, W, b, A, code, threads):
+def dense_forward(A_prev, W, b, A, code, threads, team):
     """Write ``f(A_prev @ W + b)`` into ``A``; a large product is split
-    between ``threads`` threads (see ``_parallel``)."""
+    between ``threads`` threads (see ``_parallel``). A member of a ``team``
+    (see ``_team``) writes its part: a block of rows, or for a large
+    product a block of columns, then (after a barrier) the bias and
+    activation of a block of rows."""
     n, fan_in = A_prev.shape
     fan_out = W.shape[1]
+    if team[2] > 1 and SIMD:  # (a constant: a team needs the tiles)
+        if split_worthwhile(n, fan_in, fan_out):
+            start, stop = part(fan_out, panel_width(A), team)
+            if stop > start:
+                matmul(A_prev, W[:, start:stop], A[:, start:stop])
+            barrier(team)
+            start, stop = part(n, MR, team)
+            add_bias_and_activate(A[start:stop], b, code)
+            return
+        start, stop = part(n, MR, team)
+        A_prev, A = A_prev[start:stop], A[start:stop]
     if fan_out == 1:
         matvec(A_prev, W, A)
     elif threads > 1 and split_worthwhile(n, fan_in, fan_out):
@@ -48,15 +75,37 @@ def dense_forward(A_prev, W, b, A, code, threads):
 
 
 @jit
-def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, threads):
+def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, threads, team):
     """Write the layer's parameter gradients into ``dW`` and ``db``.
 
     ``dW = (A_prev.T @ delta + alpha * W) / weight_sum`` and
     ``db = delta.sum(axis=0) / weight_sum``: the gradient of the batch's
-    loss plus its L2 term ``0.5 * alpha * ||W||^2 / weight_sum``.
+    loss plus its L2 term ``0.5 * alpha * ||W||^2 / weight_sum``. A member
+    of a ``team`` writes its part: a block of dW's rows and one of db, or a
+    block of columns of both when dW has more columns than rows (two tiles
+    of them at least). Measured on 2 cores, batch 200: at 256 x 256 blocks of
+    rows were 1.96x faster than one thread, blocks of columns 1.36x; a
+    member reads all of ``delta``'s rows, half of them written by the other
+    member, so the wider of the two operands is split.
     """
     n, fan_in = A_prev.shape
     fan_out = W.shape[1]
+    if team[2] > 1 and SIMD and fan_out > fan_in and fan_out >= 2 * panel_width(dW):
+        start, stop = part(fan_out, panel_width(dW), team)
+        matmul(A_prev.T, delta[:, start:stop], dW[:, start:stop])
+        finish_gradient(delta[:, start:stop], W[:, start:stop], alpha,
+                        weight_sum, dW[:, start:stop], db[start:stop])  # fmt: skip
+        return
+    if team[2] > 1 and SIMD:
+        start, stop = part(fan_in, MR, team)
+        if fan_out == 1:
+            matvec_transposed(A_prev[:, start:stop], delta, dW[start:stop])
+        else:
+            matmul(A_prev[:, start:stop].T, delta, dW[start:stop])
+        finish_weights(W[start:stop], alpha, weight_sum, dW[start:stop])
+        start, stop = part(fan_out, panel_width(db), team)
+        finish_bias(delta[:, start:stop], weight_sum, db[start:stop])
+        return
     if fan_out == 1:
         matvec_transposed(A_prev, delta, dW)
     elif threads > 1 and split_worthwhile(n, fan_in, fan_out):
@@ -71,29 +120,69 @@ def finish_gradient(delta, W, alpha, weight_sum, dW, db):
     """Given ``dW = A_prev.T @ delta``, add the L2 term and divide:
     ``dW = (dW + alpha * W) / weight_sum``, ``db = delta.sum(axis=0) /
     weight_sum`` (the last steps of :func:`dense_gradient`)."""
+    finish_weights(W, alpha, weight_sum, dW)
+    finish_bias(delta, weight_sum, db)
+
+
+@jit
+def finish_weights(W, alpha, weight_sum, dW):
+    """``dW = (dW + alpha * W) / weight_sum``, in dW's dtype (as
+    scikit-learn's ``(dW + alpha * W) / n`` in NumPy)."""
     fan_in, fan_out = W.shape
-    # In dW's dtype, as scikit-learn's ``(dW + alpha * W) / n`` in NumPy.
     real = dW.dtype.type
     alpha, weight_sum = real(alpha), real(weight_sum)
     for k in range(fan_in):
         for j in range(fan_out):
             dW[k, j] = (dW[k, j] + alpha * W[k, j]) / weight_sum
+
+
+@jit
+def finish_bias(delta, weight_sum, db):
+    """``db = delta.sum(axis=0) / weight_sum``, each column summed in order."""
     column_sums(delta, db)
-    for j in range(fan_out):
+    weight_sum = db.dtype.type(weight_sum)
+    for j in range(db.shape[0]):
         db[j] /= weight_sum
 
 
 @jit
-def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads):
+def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads, team):
     """Write ``(delta @ W.T) * f'(Z_prev)`` into ``delta_prev``.
 
     ``A_prev = f(Z_prev)`` is the previous layer's output and ``code`` its
     activation: the chain rule carries the error one layer back. ``scratch``
     takes ``W.T`` in panels (``_network.scratch_size``); a large product is
-    split between ``threads`` threads.
+    split between ``threads`` threads. A member of a ``team`` writes its
+    part: a block of columns of a large product (packing that block of W.T),
+    else a block of rows (after the members have packed W.T together, which
+    takes one barrier).
     """
     n, fan_out = delta.shape
     fan_in = W.shape[0]
+    if team[2] > 1 and SIMD and fan_out > 1:
+        width = panel_width(delta_prev)
+        check_panels(W, scratch, width)
+        start, stop = part(fan_in, width, team)
+        pack_transposed(W, scratch, start, stop, width)
+        if split_worthwhile(n, fan_out, fan_in):
+            if stop > start:
+                matmul_panels(delta, scratch, delta_prev, start, stop, width)
+                multiply_by_derivative(
+                    A_prev[:, start:stop], delta_prev[:, start:stop], code
+                )
+            return
+        barrier(team)
+        start, stop = part(n, MR, team)
+        delta, A_prev = delta[start:stop], A_prev[start:stop]
+        delta_prev = delta_prev[start:stop]
+        matmul_panels(delta, scratch, delta_prev, 0, fan_in, width)
+        multiply_by_derivative(A_prev, delta_prev, code)
+        return
+    if team[2] > 1:
+        start, stop = part(n, MR, team)
+        delta, A_prev = delta[start:stop], A_prev[start:stop]
+        delta_prev = delta_prev[start:stop]
+        n = stop - start
     if fan_out == 1:
         # An outer product (e.g. back from a regression output), on which
         # BLAS's general product is slower than a plain loop; on wide rows f'

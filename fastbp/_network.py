@@ -19,12 +19,14 @@ import numpy as np
 
 from ._activations import multiply_by_derivative
 from ._dense import dense_backward, dense_forward, dense_gradient
-from ._gemm import sum_of_squares
+from ._gemm import MR, sum_of_squares
 from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
 from ._loss import error_includes_derivative, loss_delta, loss_value
 from ._parallel import split_optimizer_step
+from ._team import aborted, barrier, part, solo
 from ._sparse import (
+    batch_input,
     gather_input,
     input_chunk,
     input_forward,
@@ -34,9 +36,10 @@ from ._sparse import (
 
 
 @jit
-def forward(params, network, inputs, acts, n_rows, threads):
+def forward(params, network, inputs, acts, n_rows, threads, team):
     """Fill every layer's activations from the batch ``inputs`` (dense, or
-    sparse: see ``_sparse``); ``acts``' layer 0 is not read."""
+    sparse: see ``_sparse``); ``acts``' layer 0 is not read. The members of
+    a ``team`` (see ``_team``) compute a part of each layer, then meet."""
     units, offsets, codes = network
     input_forward(
         inputs,
@@ -45,7 +48,9 @@ def forward(params, network, inputs, acts, n_rows, threads):
         layer_view(acts, units, 1, n_rows),
         codes[0],
         threads,
+        team,
     )
+    barrier(team)
     for layer in range(1, units.shape[0] - 1):
         dense_forward(
             layer_view(acts, units, layer, n_rows),
@@ -54,13 +59,15 @@ def forward(params, network, inputs, acts, n_rows, threads):
             layer_view(acts, units, layer + 1, n_rows),
             codes[layer],
             threads,
+            team,
         )
+        barrier(team)
 
 
 @jit
 def backprop(
     params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch, Y, w,
-    n_rows, output_scale, threads,
+    n_rows, output_scale, threads, team,
 ):  # fmt: skip
     """Loss and gradient of one batch whose input is ``inputs`` (an (n_rows,
     n_features) array, or a sparse batch: see ``_sparse``).
@@ -78,6 +85,11 @@ def backprop(
     ``_loss.gradient_scale`` the gradient of the returned loss itself (see
     ``_loss``; the same for one output). A batch whose weights sum to zero
     contributes nothing: its gradient is zero and its loss is 0.
+
+    The members of a ``team`` (see ``_team``; ``_team.solo()`` for one
+    thread) each compute a part of every step, meeting between steps; member
+    0 computes the loss and the output error, and returns the loss (the
+    others return 0).
     """
     units, offsets, codes = network
     L = units.shape[0] - 1
@@ -86,19 +98,23 @@ def backprop(
     for i in range(n_rows):
         weight_sum += w[i]
     if weight_sum == 0.0:
-        grad[:] = 0.0
+        start, stop = part(grad.shape[0], MR, team)
+        grad[start:stop] = 0.0
         return 0.0
-    forward(params, network, inputs, acts, n_rows, threads)
-    P = layer_view(acts, units, L, n_rows)
-    loss = loss_value(P, Y, w, loss_code, huber_delta)
-    loss += 0.5 * alpha * sum_of_squares(params, offsets[L]) / weight_sum
+    forward(params, network, inputs, acts, n_rows, threads, team)
+    loss = 0.0
+    if team[1] == 0:
+        P = layer_view(acts, units, L, n_rows)
+        loss = loss_value(P, Y, w, loss_code, huber_delta)
+        loss += 0.5 * alpha * sum_of_squares(params, offsets[L]) / weight_sum
 
-    # Output layer: dLoss/dZ = w dLoss/dP * f'(Z), where for a canonical
-    # (loss, output) pair dLoss/dP * f'(Z) is simply P - Y.
-    delta = layer_view(deltas, units, L, n_rows)
-    loss_delta(P, Y, w, delta, output_scale, loss_code, huber_delta)
-    if not error_includes_derivative(loss_code, codes[L - 1]):
-        multiply_by_derivative(P, delta, codes[L - 1])
+        # Output layer: dLoss/dZ = w dLoss/dP * f'(Z), where for a canonical
+        # (loss, output) pair dLoss/dP * f'(Z) is simply P - Y.
+        delta = layer_view(deltas, units, L, n_rows)
+        loss_delta(P, Y, w, delta, output_scale, loss_code, huber_delta)
+        if not error_includes_derivative(loss_code, codes[L - 1]):
+            multiply_by_derivative(P, delta, codes[L - 1])
+    barrier(team)
     for layer in range(L - 1, 0, -1):
         W = coef_view(params, units, offsets, layer)
         delta = layer_view(deltas, units, layer + 1, n_rows)
@@ -112,6 +128,7 @@ def backprop(
             coef_view(grad, units, offsets, layer),
             intercept_view(grad, units, offsets, layer),
             threads,
+            team,
         )
         dense_backward(
             delta,
@@ -121,7 +138,9 @@ def backprop(
             layer_view(deltas, units, layer, n_rows),
             scratch,
             threads,
+            team,
         )
+        barrier(team)
     input_gradient(
         inputs,
         layer_view(deltas, units, 1, n_rows),
@@ -131,7 +150,9 @@ def backprop(
         coef_view(grad, units, offsets, 0),
         intercept_view(grad, units, offsets, 0),
         threads,
+        team,
     )
+    barrier(team)
     return loss
 
 
@@ -158,26 +179,31 @@ def batch_workspaces(units, n_rows, dtype):
 
 
 @jit
-def gather_rows(data, order, start, n_rows, units, workspaces):
+def gather_rows(data, order, start, n_rows, units, workspaces, team):
     """Gather rows ``order[start:start + n_rows]`` of ``data = (X, Y,
     sample_weight)``: Y's and the weights into the batch workspaces, X's as
     the batch's input, returned (a dense X's rows copied into ``acts``'
-    layer 0; a sparse X's batch, see ``_sparse``)."""
+    layer 0; a sparse X's batch, see ``_sparse``). A member of a ``team``
+    gathers a block of the rows, then meets the others."""
     X, Y, sample_weight = data
     acts, _, Y_batch, w_batch, _ = workspaces
     rows = order[start : start + n_rows]
-    for r in range(n_rows):
+    A0 = layer_view(acts, units, 0, n_rows)
+    first, last = part(n_rows, MR, team)
+    for r in range(first, last):
         src = rows[r]
         for j in range(Y.shape[1]):
             Y_batch[r, j] = Y[src, j]
         w_batch[r] = sample_weight[src]
-    return gather_input(X, rows, layer_view(acts, units, 0, n_rows))
+    gather_input(X, rows[first:last], A0[first:last])
+    barrier(team)
+    return batch_input(X, rows, A0)
 
 
 @jit
 def run_epoch(
     data, order, batch_size, params, grad, network, alpha, loss_spec, workspaces,
-    optimizer, step, threads,
+    optimizer, step, threads, team,
 ):  # fmt: skip
     """Train on every mini-batch of one epoch; return the summed batch loss.
 
@@ -191,6 +217,10 @@ def run_epoch(
     ``batch_loss * batch_rows``, as scikit-learn accumulates it, and the
     number of the last update done (a batch whose weights sum to zero is
     skipped and does not count).
+
+    Every member of a ``team`` (see ``_team``; ``_team.solo()`` for one
+    thread) runs this epoch, each computing its part of every step; the
+    summed loss is member 0's.
     """
     units = network[0]
     acts, deltas, Y_batch, w_batch, scratch = workspaces
@@ -202,16 +232,24 @@ def run_epoch(
         start = batch * batch_size
         stop = min(start + batch_size, n)
         n_rows = stop - start
-        inputs = gather_rows(data, order, start, n_rows, units, workspaces)
+        # The members meet at the end of gather_rows: the updates of the
+        # last batch are then done, the rows of this one gathered.
+        inputs = gather_rows(data, order, start, n_rows, units, workspaces, team)
         if w_batch[:n_rows].sum() == 0.0:
-            continue  # a batch of zero weight contributes nothing
+            # A batch of zero weight contributes nothing. Every member reads
+            # the weights before any gathers the next batch's.
+            barrier(team)
+            continue
         loss = backprop(
             params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch,
-            Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0, threads,
+            Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0, threads, team,
         )  # fmt: skip
         total += loss * n_rows
         step += 1
-        split_optimizer_step(solver, params, grad, state, step, hyper, threads)
+        if aborted(team):
+            break  # the team was dismissed: no more updates
+        split_optimizer_step(solver, params, grad, state, step, hyper, threads, team)
+    barrier(team)
     return total, step
 
 
@@ -229,6 +267,7 @@ def predict(X, params, network, chunk_rows, out):
     width = units.max()
     buffers = np.empty((2, chunk_rows * width), dtype=params.dtype)
     rows = np.empty(chunk_rows, dtype=np.int64)
+    alone = solo()
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
         A = _chunk_output(buffers, out, units, 0, start, stop)
@@ -239,6 +278,7 @@ def predict(X, params, network, chunk_rows, out):
             A,
             codes[0],
             1,
+            alone,
         )
         for layer in range(1, L):
             A_prev = A
@@ -250,6 +290,7 @@ def predict(X, params, network, chunk_rows, out):
                 A,
                 codes[layer],
                 1,
+                alone,
             )
 
 
@@ -299,9 +340,10 @@ class FullBatch:
         self.output_scale = output_scale
         self.loss_spec = (int(loss_spec[0]), float(loss_spec[1]))
         self.rows = np.arange(n_samples)
+        self.team = solo()
         self.inputs = gather_rows(
             (kernel_input(X), Y, sample_weight), self.rows, 0,
-            n_samples, network[0], self.workspaces,
+            n_samples, network[0], self.workspaces, self.team,
         )  # fmt: skip
 
     def __call__(self, params, grad=None):
@@ -310,7 +352,7 @@ class FullBatch:
         grad = np.empty_like(params) if grad is None else grad
         loss = backprop(params, grad, self.network, self.alpha, self.loss_spec,
                         self.inputs, acts, deltas, scratch, Y, w, Y.shape[0],
-                        self.output_scale, self.threads)  # fmt: skip
+                        self.output_scale, self.threads, self.team)  # fmt: skip
         return loss, grad
 
 

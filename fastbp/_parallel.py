@@ -30,6 +30,7 @@ from ._gemm import (
 )
 from ._jit import jit
 from ._optimizers import update_range
+from ._team import part
 
 __all__ = [
     "PARALLEL_MIN_MACS",
@@ -102,12 +103,20 @@ def _split_update(solver, params, grad, state, step, hyper, parts):
                      n * part // parts, n * (part + 1) // parts)  # fmt: skip
 
 
+# A team member's range of parameters is a multiple of this many (whole
+# cache lines: members never write the same line).
+TEAM_PARAMS_GRAIN = 64
+
+
 @jit
-def split_optimizer_step(solver, params, grad, state, step, hyper, threads):
+def split_optimizer_step(solver, params, grad, state, step, hyper, threads, team):
     """``_optimizers.optimizer_step``, the parameters in ``threads`` ranges
-    when there are enough of them: the same values (each parameter's update
-    is its own)."""
-    if threads > 1 and params.shape[0] >= PARALLEL_MIN_PARAMS:
+    when there are enough of them, or a ``team`` member's range (see
+    ``_team``): the same values (each parameter's update is its own)."""
+    if team[2] > 1:
+        start, stop = part(params.shape[0], TEAM_PARAMS_GRAIN, team)
+        update_range(solver, params, grad, state, step, hyper, start, stop)
+    elif threads > 1 and params.shape[0] >= PARALLEL_MIN_PARAMS:
         _split_update(solver, params, grad, state, step, hyper, threads)
     else:
         update_range(solver, params, grad, state, step, hyper, 0, params.shape[0])

@@ -25,10 +25,12 @@ from numba.extending import overload
 
 from ._activations import add_bias_and_activate
 from ._dense import dense_forward, dense_gradient, finish_gradient
-from ._gemm import sparse_matmul, sparse_matmul_transposed
+from ._gemm import MR, panel_width, sparse_matmul, sparse_matmul_transposed
 from ._jit import jit
+from ._team import part
 
 __all__ = [
+    "batch_input",
     "csr_forward",
     "csr_gradient",
     "gather_input",
@@ -40,19 +42,36 @@ __all__ = [
 
 
 @jit
-def csr_forward(batch, W, b, A, code):
-    """Write ``f(X_batch @ W + b)`` into ``A`` for a sparse batch."""
+def csr_forward(batch, W, b, A, code, team):
+    """Write ``f(X_batch @ W + b)`` into ``A`` for a sparse batch; a member
+    of a ``team`` (see ``_team``) writes a block of rows."""
     values, indices, indptr, rows = batch
-    sparse_matmul(values, indices, indptr, rows, W, A)
-    add_bias_and_activate(A, b, code)
+    start, stop = part(rows.shape[0], MR, team)
+    sparse_matmul(values, indices, indptr, rows[start:stop], W, A[start:stop])
+    add_bias_and_activate(A[start:stop], b, code)
 
 
 @jit
-def csr_gradient(batch, delta, W, alpha, weight_sum, dW, db):
-    """:func:`_dense.dense_gradient` for a sparse batch."""
+def csr_gradient(batch, delta, W, alpha, weight_sum, dW, db, team):
+    """:func:`_dense.dense_gradient` for a sparse batch; a member of a
+    ``team`` writes a block of dW's columns (member 0 all of them when
+    there are fewer than two tiles of them)."""
     values, indices, indptr, rows = batch
-    sparse_matmul_transposed(values, indices, indptr, rows, delta, dW)
-    finish_gradient(delta, W, alpha, weight_sum, dW, db)
+    if team[2] == 1:
+        sparse_matmul_transposed(values, indices, indptr, rows, delta, dW)
+        finish_gradient(delta, W, alpha, weight_sum, dW, db)
+        return
+    fan_out = W.shape[1]
+    width = panel_width(dW)
+    if fan_out >= 2 * width:
+        start, stop = part(fan_out, width, team)
+    else:
+        start, stop = (0, fan_out) if team[1] == 0 else (0, 0)
+    if stop > start:
+        sparse_matmul_transposed(values, indices, indptr, rows,
+                                 delta[:, start:stop], dW[:, start:stop])  # fmt: skip
+        finish_gradient(delta[:, start:stop], W[:, start:stop], alpha,
+                        weight_sum, dW[:, start:stop], db[start:stop])  # fmt: skip
 
 
 def gather_input(X, rows, A0):
@@ -61,16 +80,22 @@ def gather_input(X, rows, A0):
     (see the module docstring)."""
 
 
+def batch_input(X, rows, A0):
+    """The first layer's input for the batch of rows ``rows`` of ``X`` once
+    :func:`gather_input` has gathered them: dense, ``A0``; sparse, the batch
+    tuple."""
+
+
 def input_chunk(X, rows, start, stop):
     """Rows ``start:stop`` of ``X`` as a batch: dense, a view; sparse, the
     batch tuple, its row numbers written into ``rows``."""
 
 
-def input_forward(batch, W, b, A, code, threads):
+def input_forward(batch, W, b, A, code, threads, team):
     """The first layer's forward pass on a dense or sparse batch."""
 
 
-def input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads):
+def input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads, team):
     """The first layer's gradients on a dense or sparse batch."""
 
 
@@ -93,6 +118,13 @@ def _gather_input(X, rows, A0):
     return lambda X, rows, A0: (X[0], X[1], X[2], rows)
 
 
+@overload(batch_input)
+def _batch_input(X, rows, A0):
+    if _is_dense(X):
+        return lambda X, rows, A0: A0
+    return lambda X, rows, A0: (X[0], X[1], X[2], rows)
+
+
 @overload(input_chunk)
 def _input_chunk(X, rows, start, stop):
     if _is_dense(X):
@@ -107,22 +139,24 @@ def _input_chunk(X, rows, start, stop):
 
 
 @overload(input_forward)
-def _input_forward(batch, W, b, A, code, threads):
+def _input_forward(batch, W, b, A, code, threads, team):
     if _is_dense(batch):
-        return lambda batch, W, b, A, code, threads: dense_forward(
-            batch, W, b, A, code, threads
+        return lambda batch, W, b, A, code, threads, team: dense_forward(
+            batch, W, b, A, code, threads, team
         )
-    return lambda batch, W, b, A, code, threads: csr_forward(batch, W, b, A, code)
+    return lambda batch, W, b, A, code, threads, team: csr_forward(
+        batch, W, b, A, code, team
+    )
 
 
 @overload(input_gradient)
-def _input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads):
+def _input_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads, team):
     if _is_dense(batch):
-        return lambda batch, delta, W, alpha, weight_sum, dW, db, threads: (
-            dense_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads)
+        return lambda batch, delta, W, alpha, weight_sum, dW, db, threads, team: (
+            dense_gradient(batch, delta, W, alpha, weight_sum, dW, db, threads, team)
         )
-    return lambda batch, delta, W, alpha, weight_sum, dW, db, threads: (
-        csr_gradient(batch, delta, W, alpha, weight_sum, dW, db)
+    return lambda batch, delta, W, alpha, weight_sum, dW, db, threads, team: (
+        csr_gradient(batch, delta, W, alpha, weight_sum, dW, db, team)
     )
 
 

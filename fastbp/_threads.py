@@ -26,9 +26,13 @@ it. A process forked while fits hold the limit has no fit running: it gets
 the threads of before back.
 
 fastbp's own products (``_gemm``) give the same bits on any number of
-threads (``_parallel``), and a fit whose largest product is big enough
-splits them between :func:`training_threads` threads: Numba's threads, under
-every limit that applies (Numba's own, ``NUMBA_NUM_THREADS`` or
+threads. A stochastic fit on dense input whose batches are big enough
+trains as a team of :func:`team_size` threads (``_team``: every thread runs
+the epoch, each computing its part of every step); otherwise a fit whose
+largest product is big enough splits its products between
+:func:`training_threads` of Numba's threads (``_parallel``). Either way, a
+fit takes the threads every limit allows (:func:`available_threads`):
+Numba's own (``NUMBA_NUM_THREADS`` or
 ``numba.set_num_threads``; threadpoolctl's and the environment's BLAS limit
 as it was before the fit, which is how ``threadpool_limits``, joblib's
 workers and Dask's workers ask a library to use fewer threads), and one
@@ -56,6 +60,9 @@ from ._parallel import PARALLEL_MIN_MACS
 # Numba's threading layers that may be entered from several threads at once.
 SAFE_LAYERS = ("tbb", "omp")
 _TBB_LIBRARIES = ("libtbb.so.12", "libtbb.12.dylib", "tbb12.dll")
+# A fit trains as a team from this many multiply-adds in a batch's forward
+# pass (see team_size).
+TEAM_MIN_MACS = 1 << 17
 
 
 @functools.cache
@@ -79,7 +86,9 @@ def one_blas_thread():
 
 
 def training_threads(n_rows, units):
-    """Threads for a fit's products now (see the module's docstring).
+    """Threads for a fit's products now (see the module's docstring): the
+    threads :func:`available_threads` allows once the largest product of a
+    batch has ``PARALLEL_MIN_MACS`` multiply-adds, else 1.
 
     Parameters
     ----------
@@ -92,10 +101,32 @@ def training_threads(n_rows, units):
     -------
     threads : int
     """
+    products = n_rows * units[:-1] * units[1:]
+    return _threads_from(int(products.max()), PARALLEL_MIN_MACS)
+
+
+def team_size(n_rows, units):
+    """Members of a fit's team (see ``_team``) now: the threads
+    :func:`available_threads` allows once a batch's forward pass has
+    ``TEAM_MIN_MACS`` multiply-adds, else 1 (parameters as
+    :func:`training_threads`')."""
+    products = n_rows * units[:-1] * units[1:]
+    return _threads_from(int(products.sum()), TEAM_MIN_MACS)
+
+
+def _threads_from(work, threshold):
+    if work < threshold:
+        threading_layer()  # started before any kernel runs, see _parallel
+        return 1
+    return available_threads()
+
+
+def available_threads():
+    """Threads a fit may use now, under every limit (see the module's
+    docstring)."""
     layer = threading_layer()  # started before any kernel runs, see _parallel
-    largest_product = n_rows * int((units[:-1] * units[1:]).max())
     limit = _ONE_BLAS_THREAD
-    if not SIMD or layer is None or largest_product < PARALLEL_MIN_MACS:
+    if not SIMD or layer is None:
         return 1
     if limit.holders > 1:
         return 1  # a sibling fit runs in this process

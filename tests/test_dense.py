@@ -6,6 +6,7 @@ import pytest
 
 from fastbp._activations import ACTIVATION_CODES
 from fastbp._dense import dense_backward, dense_forward, dense_gradient
+from fastbp._team import solo
 
 DTYPES = [np.float32, np.float64]
 NAMES = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu"]
@@ -25,7 +26,7 @@ def test_dense_forward_matches_reference(dtype, name):
     W = rng.standard_normal((FAN_IN, FAN_OUT)).astype(dtype)
     b = rng.standard_normal(FAN_OUT).astype(dtype)
     A = np.full((N, FAN_OUT), np.nan, dtype=dtype)
-    dense_forward(A_prev, W, b, A, ACTIVATION_CODES[name], 1)
+    dense_forward(A_prev, W, b, A, ACTIVATION_CODES[name], 1, solo())
     naive.assert_close(A, naive.dense_forward(*_as64(A_prev, W, b), name), dtype)
 
 
@@ -40,7 +41,7 @@ def test_dense_gradient_matches_reference(dtype, alpha):
     weight_sum = 3.7
     dW = np.full((FAN_IN, FAN_OUT), np.nan, dtype=dtype)
     db = np.full(FAN_OUT, np.nan, dtype=dtype)
-    dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, 1)
+    dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, 1, solo())
     expected_dW, expected_db = naive.dense_gradient(
         *_as64(A_prev, delta, W), alpha, weight_sum
     )
@@ -58,7 +59,8 @@ def test_dense_backward_matches_reference(dtype, name):
     A_prev = naive.activate(rng.standard_normal((N, FAN_IN)), name).astype(dtype)
     delta_prev = np.full((N, FAN_IN), np.nan, dtype=dtype)
     scratch = np.full((W.shape[0] + 64) * W.shape[1], np.nan, dtype=W.dtype)
-    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev, scratch, 1)
+    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev, scratch, 1,
+                   solo())  # fmt: skip
     expected = naive.dense_backward(*_as64(delta, W, A_prev), name)
     naive.assert_close(delta_prev, expected, dtype)
 
@@ -76,9 +78,9 @@ def _layer_results(n, fan_in, fan_out, dtype, threads):
     delta_prev = np.full((n, fan_in), np.nan, dtype=dtype)
     scratch = np.full((W.shape[0] + 64) * W.shape[1], np.nan, dtype=dtype)
     code = ACTIVATION_CODES["tanh"]
-    dense_forward(A_prev, W, b, A, code, threads)
-    dense_gradient(A_prev, delta, W, 0.1, n, dW, db, threads)
-    dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads)
+    dense_forward(A_prev, W, b, A, code, threads, solo())
+    dense_gradient(A_prev, delta, W, 0.1, n, dW, db, threads, solo())
+    dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads, solo())
     return A, dW, db, delta_prev
 
 

@@ -16,6 +16,7 @@ from fastbp._network import (
     scratch_size,
 )
 from fastbp._optimizers import SOLVER_CODES, optimizer_hyperparameters
+from fastbp._team import solo
 
 DTYPES = [np.float32, np.float64]
 NAMES = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu"]
@@ -103,7 +104,7 @@ def test_backprop_matches_reference(dtype, hidden, hidden_name, n_outputs, out_n
     params_before = params.copy()
     loss = backprop(
         params, grad, network, alpha, (0, 1.0), X, acts, deltas,
-        np.full(scratch_size(units), np.nan, dtype=dtype), Y, w, n, 1.0, 1,
+        np.full(scratch_size(units), np.nan, dtype=dtype), Y, w, n, 1.0, 1, solo(),
     )  # fmt: skip
     expected_loss, expected_grad = naive.flat_backprop(
         *_as64(params), units, names, *_as64(X, Y, w), alpha
@@ -125,7 +126,7 @@ def test_backprop_zero_weight_batch(dtype):
     loss = backprop(
         params, grad, network, 0.3, (0, 1.0), X, acts, np.empty_like(acts),
         np.empty(scratch_size(units), dtype=dtype), Y, np.zeros(n, dtype=dtype), n,
-        1.0, 1,
+        1.0, 1, solo(),
     )  # fmt: skip
     assert loss == 0.0
     np.testing.assert_array_equal(grad, 0.0)
@@ -169,7 +170,7 @@ def test_gather_rows_matches_fancy_indexing(dtype):
     Y_batch = np.full((capacity, 3), np.nan, dtype=dtype)
     w_batch = np.full(capacity, np.nan, dtype=dtype)
     workspaces = (acts, deltas, Y_batch, w_batch, np.empty(0, dtype=dtype))
-    gather_rows((X, Y, w), order, start, n_rows, units, workspaces)
+    gather_rows((X, Y, w), order, start, n_rows, units, workspaces, solo())
     rows = order[start : start + n_rows]
     np.testing.assert_array_equal(
         acts[: n_rows * N_FEATURES].reshape(n_rows, N_FEATURES), X[rows]
@@ -195,7 +196,7 @@ def _run_epoch(X, Y, w, order, batch_size, params, state, step, network, alpha, 
     return run_epoch(
         (X, Y, w), order, batch_size, params, np.empty_like(params), network,
         alpha, (0, 1.0), workspaces, (SOLVER_CODES[case["solver"]], state, hyper),
-        step, 1,
+        step, 1, solo(),
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from fastbp._optimizers import ADAM, SGD, optimizer_hyperparameters, optimizer_step
 from fastbp._parallel import PARALLEL_MIN_PARAMS, split_optimizer_step
+from fastbp._team import solo
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -26,6 +27,6 @@ def test_split_optimizer_step_gives_the_serial_update(dtype, solver):
         split_params, split_state = params.copy(), state.copy()
         for step, grad in enumerate(grads, start=1):
             split_optimizer_step(solver, split_params, grad, split_state, step,
-                                 hyper, threads)  # fmt: skip
+                                 hyper, threads, solo())  # fmt: skip
         np.testing.assert_array_equal(split_params, serial_params)
         np.testing.assert_array_equal(split_state, serial_state)

@@ -68,7 +68,9 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
     # Sparse input trains alone: its first layer's gradient is scattered
     # into rows of dW, and members writing blocks of the same rows were
     # measured 2x slower than one thread (Adult census data, 64 units).
-    ranks = 1 if isinstance(data[0], tuple) else team_size(batch_size, model._units)
+    itemsize = model._params.itemsize
+    sparse = isinstance(data[0], tuple)
+    ranks = 1 if sparse else team_size(batch_size, model._units, itemsize)
     crew = EpochTeam(ranks, epoch) if ranks > 1 else None
     alone = (new_sync(), 0, 1)
     model.n_iter_ = 0
@@ -85,9 +87,8 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
             task.call_on_fit_task_begin(estimator=model)
             recorded = _history(model)
             in_epoch = True
-            total, step = _run_epoch(
-                epoch, crew, alone, model._optimizer_step, batch_size, model._units
-            )
+            total, step = _run_epoch(epoch, crew, alone, model._optimizer_step,
+                                     batch_size, model._units, itemsize)  # fmt: skip
             loss = total / n_samples
             if not (np.isfinite(loss) and np.isfinite(model._params).all()):
                 in_epoch = False
@@ -134,11 +135,11 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
         checkpoint.restore_best()
 
 
-def _run_epoch(epoch, crew, alone, step, n_rows, units):
+def _run_epoch(epoch, crew, alone, step, n_rows, units, itemsize):
     """One epoch (``epoch(step, team, threads)``), by the fit's team
     ``crew`` when the fit may use one now (another fit of the process may
     have started since), else by this thread alone."""
-    if crew is not None and team_size(n_rows, units) > 1:
+    if crew is not None and team_size(n_rows, units, itemsize) > 1:
         crew.start_epoch(step)
         result = epoch(step, crew.leader)
         crew.check()

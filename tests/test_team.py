@@ -233,7 +233,7 @@ def team_of_two():
 
     from fastbp._threads import team_size
 
-    if team_size(200, np.array([6, 300, 300, 1])) < 2 or numba.get_num_threads() < 2:
+    if team_size(200, np.array([6, 300, 300, 1]), 8) < 2 or numba.get_num_threads() < 2:
         pytest.skip("fits here train alone")
 
 

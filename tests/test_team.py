@@ -227,19 +227,22 @@ def test_a_dismissed_team_ends_its_threads_and_reports_a_failure():
     assert not [t for t in threading.enumerate() if t.name.startswith("fastbp-team")]
 
 
+TEAM_HIDDEN = (64, 64, 64)  # trains as a team (see _threads.team_size)
+
+
 @pytest.fixture
 def team_of_two():
     import numba
 
     from fastbp._threads import team_size
 
-    if team_size(200, np.array([6, 300, 300, 1]), 8) < 2 or numba.get_num_threads() < 2:
+    if team_size(200, np.array([6, *TEAM_HIDDEN, 1]), 8) < 2 or numba.get_num_threads() < 2:
         pytest.skip("fits here train alone")
 
 
 def _fit(estimator, max_iter):
     X, y = estimator.make_data(400, 6, lambda X: np.sin(X[:, 0]), inputs="normal")
-    model = estimator.cls(hidden_layer_sizes=(300, 300), max_iter=max_iter,
+    model = estimator.cls(hidden_layer_sizes=TEAM_HIDDEN, max_iter=max_iter,
                           random_state=0)  # fmt: skip
     return model, X, y
 

@@ -5,6 +5,7 @@ random stream, schedules, stopping, verbose output, callbacks, checkpoints);
 ``_network.run_epoch`` trains on all mini-batches of an epoch at once.
 """
 
+import time
 import warnings
 
 import numpy as np
@@ -138,13 +139,21 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
 def _run_epoch(epoch, crew, alone, step, n_rows, units, itemsize):
     """One epoch (``epoch(step, team, threads)``), by the fit's team
     ``crew`` when the fit may use one now (another fit of the process may
-    have started since), else by this thread alone."""
-    if crew is not None and team_size(n_rows, units, itemsize) > 1:
+    have started since) and it was the faster way lately (see
+    ``_team.RETRY_EVERY``), else by this thread alone."""
+    threads = training_threads(n_rows, units)
+    if crew is None or team_size(n_rows, units, itemsize) == 1:
+        return epoch(step, alone, threads)
+    by_team = crew.use_team()
+    start = time.perf_counter()
+    if by_team:
         crew.start_epoch(step)
         result = epoch(step, crew.leader)
         crew.check()
-        return result
-    return epoch(step, alone, training_threads(n_rows, units))
+    else:
+        result = epoch(step, alone, threads)
+    crew.record(by_team, time.perf_counter() - start)
+    return result
 
 
 def _history(model):

@@ -225,6 +225,15 @@ def next_epoch(sync, rank, spins):
 SPINS = 1 << 15
 
 
+# A fit with a team times its epochs both ways (as a team and alone, the
+# same bits either way) and keeps the faster way, trying the other again
+# every this many epochs: another process's threads spinning on the same
+# cores (an OpenMP or BLAS pool after its work; in the benchmark report's
+# rounds, right after scikit-learn's or PyTorch's fits) made teams of (64,
+# 64) float64 0.67x one thread's speed, where alone they were 1.29x.
+RETRY_EVERY = 8
+
+
 class EpochTeam:
     """Members 1 to ``ranks - 1`` of a team that trains a fit's epochs with
     the fit's own thread (member 0), each in a thread of its own.
@@ -246,6 +255,8 @@ class EpochTeam:
         self.ranks = ranks
         self.sync = new_sync()
         self.failure = None
+        self._epochs = 0
+        self._seconds = {True: None, False: None}  # the last epoch each way
         self._epoch = epoch
         self._wake = [threading.Event() for _ in range(ranks)]
         self._threads = [
@@ -266,6 +277,21 @@ class EpochTeam:
         start_epoch(self.sync, step)
         for wake in self._wake:
             wake.set()
+
+    def use_team(self):
+        """Whether the next epoch should run as a team (else alone): first
+        each way once, then the way whose last epoch was faster, the other
+        every ``RETRY_EVERY`` epochs."""
+        self._epochs += 1
+        team, alone = self._seconds[True], self._seconds[False]
+        if team is None or alone is None:
+            return team is None
+        faster = team <= alone
+        return not faster if self._epochs % RETRY_EVERY == 0 else faster
+
+    def record(self, by_team, seconds):
+        """Record the time of an epoch run as a team or alone."""
+        self._seconds[by_team] = seconds
 
     def check(self):
         """Raise if a member failed (its epoch's work is then incomplete)."""

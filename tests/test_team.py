@@ -294,3 +294,30 @@ def test_a_fit_by_a_team_equals_one_thread_s(estimator, team_of_two):
         finally:
             numba.set_num_threads(2)
     assert_same_weights(by_team, alone)
+
+
+def test_a_team_keeps_the_faster_way_and_retries_the_other():
+    """A team's first epoch is not timed (its members wake up): two as a
+    team, one alone, then the faster way, the other every RETRY_EVERY
+    epochs (a team's twice); a slower last time switches."""
+    from fastbp._team import RETRY_EVERY
+
+    def run(team_seconds, epochs):
+        with EpochTeam(2, lambda step, team: None) as crew:
+            ways = []
+            for epoch in range(epochs):
+                by_team = crew.use_team()
+                ways.append(by_team)
+                crew.record(by_team, team_seconds(epoch) if by_team else 1.5)
+        return ways
+
+    faster = run(lambda epoch: 1.0, 2 * RETRY_EVERY)
+    assert faster[:3] == [True, True, False]
+    alone = [e - 1 for e in (RETRY_EVERY, 2 * RETRY_EVERY)]
+    assert [e for e, way in enumerate(faster) if not way] == [2, *alone]
+    # Slower from its fourth epoch (measured in its fifth, after a first
+    # one back): alone, but for the retries, two epochs each.
+    slower = run(lambda epoch: 1.0 if epoch < 3 else 2.0, 2 * RETRY_EVERY + 2)
+    team = [e for e, way in enumerate(slower) if way]
+    retries = [RETRY_EVERY - 1, RETRY_EVERY, 2 * RETRY_EVERY - 1, 2 * RETRY_EVERY]
+    assert team == [0, 1, 3, 4, *retries]

@@ -210,13 +210,16 @@ def next_epoch(sync, rank, spins):
     without spinning).
     """
     served = sync[SERVED + 8 * rank]
-    for _ in range(spins):
+    for spin in range(spins):
         if _atomic_load(sync, ABORT) != 0:
             return -1
         if _atomic_load(sync, EPOCH) > served:
             sync[SERVED + 8 * rank] = served + 1
             return _atomic_load(sync, STEP)
-        _spin_hint()
+        if spin < SPINS_BEFORE_YIELD:
+            _spin_hint()
+        else:
+            _yield_core()  # member 0 may need this core (see barrier)
     return -2
 
 

@@ -39,6 +39,7 @@ GENERATION = 8  # barriers passed
 EPOCH = 16  # epochs started by member 0
 STEP = 24  # the optimizer's step count before the epoch started
 ABORT = 32  # 1 once the team is dismissed: barriers no longer wait
+IDLE = 36  # 1 while member 0 trains alone: the others sleep
 SYNC_SIZE = 40 + 8 * 64  # then one line per member: epochs it served
 SERVED = 40
 
@@ -195,6 +196,11 @@ def start_epoch(sync, step):
 
 
 @jit
+def _set_idle(sync, idle):
+    _atomic_store(sync, IDLE, idle)
+
+
+@jit
 def abort(sync):
     """Dismiss the team: waiting members return, barriers stop waiting."""
     _atomic_store(sync, ABORT, 1)
@@ -206,8 +212,8 @@ def next_epoch(sync, rank, spins):
     """Wait for member 0 to start an epoch this member has not served.
 
     Returns the step count to start from, -1 once the team is dismissed,
-    -2 if nothing came within ``spins`` spins (the caller then waits
-    without spinning).
+    -2 if nothing came within ``spins`` spins or member 0 trains alone
+    (the caller then waits without spinning).
     """
     served = sync[SERVED + 8 * rank]
     for spin in range(spins):
@@ -216,6 +222,8 @@ def next_epoch(sync, rank, spins):
         if _atomic_load(sync, EPOCH) > served:
             sync[SERVED + 8 * rank] = served + 1
             return _atomic_load(sync, STEP)
+        if _atomic_load(sync, IDLE) != 0:
+            return -2
         if spin < SPINS_BEFORE_YIELD:
             _spin_hint()
         else:
@@ -290,13 +298,19 @@ class EpochTeam:
         alone (its members were asleep; measured on the digits, 0.6 ms
         against 0.3 ms) is not timed: the next one runs as a team too."""
         self._epochs += 1
-        if self._warming:
-            return True
         team, alone = self._seconds[True], self._seconds[False]
-        if team is None or alone is None:
-            return team is None
-        faster = team <= alone
-        return not faster if self._epochs % RETRY_EVERY == 0 else faster
+        if self._warming or team is None:
+            by_team = True
+        elif alone is None:
+            by_team = False
+        else:
+            faster = team <= alone
+            by_team = not faster if self._epochs % RETRY_EVERY == 0 else faster
+        # Alone, the others sleep rather than spin: measured in the
+        # report's rounds (right after scikit-learn's fits, whose BLAS
+        # threads spin), their spinning took the fit's thread's core.
+        _set_idle(self.sync, 0 if by_team else 1)
+        return by_team
 
     def record(self, by_team, seconds):
         """Record the time of an epoch run as a team or alone."""

@@ -90,20 +90,21 @@ def dense_gradient(A_prev, delta, W, alpha, weight_sum, dW, db, threads, team):
     """
     n, fan_in = A_prev.shape
     fan_out = W.shape[1]
-    if team[2] > 1 and SIMD and fan_out > fan_in and fan_out >= 2 * panel_width(dW):
-        start, stop = part(fan_out, panel_width(dW), team)
-        matmul(A_prev.T, delta[:, start:stop], dW[:, start:stop])
-        finish_gradient(delta[:, start:stop], W[:, start:stop], alpha,
-                        weight_sum, dW[:, start:stop], db[start:stop])  # fmt: skip
-        return
     if team[2] > 1 and SIMD:
+        width = panel_width(dW)
+        if fan_out > fan_in and fan_out >= 2 * width:
+            start, stop = part(fan_out, width, team)
+            matmul(A_prev.T, delta[:, start:stop], dW[:, start:stop])
+            finish_gradient(delta[:, start:stop], W[:, start:stop], alpha,
+                            weight_sum, dW[:, start:stop], db[start:stop])  # fmt: skip
+            return
         start, stop = part(fan_in, MR, team)
         if fan_out == 1:
             matvec_transposed(A_prev[:, start:stop], delta, dW[start:stop])
         else:
             matmul(A_prev[:, start:stop].T, delta, dW[start:stop])
         finish_weights(W[start:stop], alpha, weight_sum, dW[start:stop])
-        start, stop = part(fan_out, panel_width(db), team)
+        start, stop = part(fan_out, width, team)
         finish_bias(delta[:, start:stop], weight_sum, db[start:stop])
         return
     if fan_out == 1:
@@ -159,30 +160,28 @@ def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads, team):
     """
     n, fan_out = delta.shape
     fan_in = W.shape[0]
-    if team[2] > 1 and SIMD and fan_out > 1:
+    if team[2] > 1 and SIMD:
         width = panel_width(delta_prev)
-        check_panels(W, scratch, width)
-        start, stop = part(fan_in, width, team)
-        pack_transposed(W, scratch, start, stop, width)
-        if split_worthwhile(n, fan_out, fan_in):
-            if stop > start:
-                matmul_panels(delta, scratch, delta_prev, start, stop, width)
-                multiply_by_derivative(
-                    A_prev[:, start:stop], delta_prev[:, start:stop], code
-                )
-            return
-        barrier(team)
-        start, stop = part(n, MR, team)
-        delta, A_prev = delta[start:stop], A_prev[start:stop]
-        delta_prev = delta_prev[start:stop]
-        matmul_panels(delta, scratch, delta_prev, 0, fan_in, width)
-        multiply_by_derivative(A_prev, delta_prev, code)
-        return
-    if team[2] > 1:
+        if fan_out > 1:
+            check_panels(W, scratch, width)
+            start, stop = part(fan_in, width, team)
+            pack_transposed(W, scratch, start, stop, width)
+            if split_worthwhile(n, fan_out, fan_in):
+                if stop > start:
+                    matmul_panels(delta, scratch, delta_prev, start, stop, width)
+                    multiply_by_derivative(
+                        A_prev[:, start:stop], delta_prev[:, start:stop], code
+                    )
+                return
+            barrier(team)
         start, stop = part(n, MR, team)
         delta, A_prev = delta[start:stop], A_prev[start:stop]
         delta_prev = delta_prev[start:stop]
         n = stop - start
+        if fan_out > 1:
+            matmul_panels(delta, scratch, delta_prev, 0, fan_in, width)
+            multiply_by_derivative(A_prev, delta_prev, code)
+            return
     if fan_out == 1:
         # An outer product (e.g. back from a regression output), on which
         # BLAS's general product is slower than a plain loop; on wide rows f'

@@ -16,7 +16,7 @@ from ._early_stopping import end_of_epoch, record_validation, split_validation
 from ._network import batch_workspaces, run_epoch
 from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
 from ._sparse import kernel_input
-from ._team import EpochTeam, new_sync
+from ._team import EpochTeam, solo
 from ._threads import team_size, training_threads
 
 __all__ = ["train_stochastic"]
@@ -73,7 +73,7 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
     sparse = isinstance(data[0], tuple)
     ranks = 1 if sparse else team_size(batch_size, model._units, itemsize)
     crew = EpochTeam(ranks, epoch) if ranks > 1 else None
-    alone = (new_sync(), 0, 1)
+    alone = solo()
     model.n_iter_ = 0
     in_epoch = False
     try:

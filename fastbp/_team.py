@@ -31,7 +31,7 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-__all__ = ["barrier", "new_sync", "part", "solo"]
+__all__ = ["EpochTeam", "barrier", "new_sync", "part", "solo"]
 
 # Slots of ``sync``, each on a cache line of its own.
 ARRIVED = 0  # members at the barrier now

@@ -15,9 +15,10 @@ from ._checkpoint import Checkpoint
 from ._early_stopping import end_of_epoch, record_validation, split_validation
 from ._network import batch_workspaces, run_epoch
 from ._optimizers import LEARNING_RATE, SOLVER_CODES, optimizer_hyperparameters
+from ._shuffle import AHEAD_MIN_ROWS, EpochOrders
 from ._sparse import kernel_input
 from ._team import EpochTeam, solo
-from ._threads import team_size, training_threads
+from ._threads import available_threads, team_size, training_threads
 
 __all__ = ["train_stochastic"]
 
@@ -56,14 +57,13 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
         model._params, model._optimizer_state, getattr(model, "_best_params", None)
     )
     data, network = (kernel_input(X), Y, sample_weight), model._network
-    order = np.arange(n_samples)
     alpha = float(model.alpha)
 
     def epoch(step, team, threads=1):
         """``run_epoch`` from update ``step`` as the member ``team``."""
         return run_epoch(
-            data, order, batch_size, model._params, grad, network, alpha,
-            model._loss_spec, workspaces, optimizer, step, threads, team,
+            data, orders.current, batch_size, model._params, grad, network,
+            alpha, model._loss_spec, workspaces, optimizer, step, threads, team,
         )  # fmt: skip
 
     # Sparse input trains alone: its first layer's gradient is scattered
@@ -74,15 +74,19 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
     ranks = 1 if sparse else team_size(batch_size, model._units, itemsize)
     crew = EpochTeam(ranks, epoch) if ranks > 1 else None
     alone = solo()
+    # The other core draws the next epoch's order while this one trains,
+    # unless a team keeps it busy (see _shuffle).
+    ahead = (crew is None and not incremental and n_samples >= AHEAD_MIN_ROWS
+             and available_threads() > 1)  # fmt: skip
+    orders = EpochOrders(n_samples, random_state, model.shuffle, ahead)
     model.n_iter_ = 0
     in_epoch = False
     try:
-        for _ in range(model.max_iter):
-            if model.shuffle:
-                # The swaps of a shuffle do not depend on the values, so
-                # shuffling ``order`` in place gives scikit-learn's
-                # ``shuffle(order, random_state)`` from the same stream.
-                random_state.shuffle(order)
+        for iteration in range(model.max_iter):
+            # The swaps of a shuffle do not depend on the values, so
+            # shuffling the order in place gives scikit-learn's
+            # ``shuffle(order, random_state)`` from the same stream.
+            orders.next_epoch(more=iteration + 1 < model.max_iter)
             hyper[LEARNING_RATE] = model._learning_rate
             task = context.subcontext(task_name="epoch")
             task.call_on_fit_task_begin(estimator=model)
@@ -130,6 +134,7 @@ def train_stochastic(model, X, Y, sample_weight, weighted, random_state,
             stacklevel=5,
         )
     finally:
+        orders.close()
         if crew is not None:
             crew.dismiss()
     if validation is not None:

@@ -18,6 +18,7 @@ its mini-batch loop.
 import numpy as np
 
 from ._activations import multiply_by_derivative
+from ._borrow import borrow
 from ._dense import dense_backward, dense_forward, dense_gradient
 from ._gemm import MR, sum_of_squares
 from ._jit import jit
@@ -190,11 +191,17 @@ def gather_rows(data, order, start, n_rows, units, workspaces, team):
     rows = order[start : start + n_rows]
     A0 = layer_view(acts, units, 0, n_rows)
     first, last = part(n_rows, MR, team)
-    for r in range(first, last):
-        src = rows[r]
-        for j in range(Y.shape[1]):
-            Y_batch[r, j] = Y[src, j]
-        w_batch[r] = sample_weight[src]
+    if Y.shape[1] == 1:  # one output: no inner loop (measured 3x faster)
+        for r in range(first, last):
+            src = rows[r]
+            Y_batch[r, 0] = Y[src, 0]
+            w_batch[r] = sample_weight[src]
+    else:
+        for r in range(first, last):
+            src = rows[r]
+            for j in range(Y.shape[1]):
+                Y_batch[r, j] = Y[src, j]
+            w_batch[r] = sample_weight[src]
     gather_input(X, rows[first:last], A0[first:last])
     barrier(team)
     return batch_input(X, rows, A0)
@@ -222,6 +229,11 @@ def run_epoch(
     thread) runs this epoch, each computing its part of every step; the
     summed loss is member 0's.
     """
+    # The caller holds every array for the call: no reference counting in
+    # the loop (see _borrow).
+    data, order, params, grad, network, workspaces, optimizer, team = borrow(
+        (data, order, params, grad, network, workspaces, optimizer, team)
+    )
     units = network[0]
     acts, deltas, Y_batch, w_batch, scratch = workspaces
     solver, state, hyper = optimizer

@@ -23,7 +23,7 @@ from ._dense import dense_backward, dense_forward, dense_gradient
 from ._gemm import MR, sum_of_squares
 from ._jit import jit
 from ._layout import coef_view, intercept_view, layer_view
-from ._loss import error_includes_derivative, loss_delta, loss_value
+from ._loss import error_includes_derivative, loss_delta, weight_total, weighted_loss
 from ._parallel import split_optimizer_step
 from ._team import aborted, barrier, part, solo
 from ._sparse import (
@@ -92,12 +92,22 @@ def backprop(
     0 computes the loss and the output error, and returns the loss (the
     others return 0).
     """
+    return weighed_backprop(
+        params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch,
+        Y, w, weight_total(w[:n_rows]), n_rows, output_scale, threads, team,
+    )  # fmt: skip
+
+
+@jit
+def weighed_backprop(
+    params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch, Y, w,
+    weight_sum, n_rows, output_scale, threads, team,
+):  # fmt: skip
+    """:func:`backprop` on a batch whose weights ``w`` sum to ``weight_sum``
+    (``_loss.weight_total``)."""
     units, offsets, codes = network
     L = units.shape[0] - 1
     loss_code, huber_delta = loss_spec
-    weight_sum = 0.0
-    for i in range(n_rows):
-        weight_sum += w[i]
     if weight_sum == 0.0:
         start, stop = part(grad.shape[0], MR, team)
         grad[start:stop] = 0.0
@@ -106,7 +116,7 @@ def backprop(
     loss = 0.0
     if team[1] == 0:
         P = layer_view(acts, units, L, n_rows)
-        loss = loss_value(P, Y, w, loss_code, huber_delta)
+        loss = weighted_loss(P, Y, w, weight_sum, loss_code, huber_delta)
         loss += 0.5 * alpha * sum_of_squares(params, offsets[L]) / weight_sum
 
         # Output layer: dLoss/dZ = w dLoss/dP * f'(Z), where for a canonical
@@ -247,14 +257,16 @@ def run_epoch(
         # The members meet at the end of gather_rows: the updates of the
         # last batch are then done, the rows of this one gathered.
         inputs = gather_rows(data, order, start, n_rows, units, workspaces, team)
-        if w_batch[:n_rows].sum() == 0.0:
+        weight_sum, zero_weight = _batch_weight(w_batch[:n_rows])
+        if zero_weight:
             # A batch of zero weight contributes nothing. Every member reads
             # the weights before any gathers the next batch's.
             barrier(team)
             continue
-        loss = backprop(
+        loss = weighed_backprop(
             params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch,
-            Y_batch[:n_rows], w_batch[:n_rows], n_rows, 1.0, threads, team,
+            Y_batch[:n_rows], w_batch[:n_rows], weight_sum, n_rows, 1.0, threads,
+            team,
         )  # fmt: skip
         total += loss * n_rows
         step += 1
@@ -263,6 +275,19 @@ def run_epoch(
         split_optimizer_step(solver, params, grad, state, step, hyper, threads, team)
     barrier(team)
     return total, step
+
+
+@jit(inline="always")
+def _batch_weight(w):
+    """A batch's weight (``_loss.weight_total``) and whether ``w.sum()``,
+    added in ``w``'s dtype, is zero (the batch is then skipped): both sums
+    in one pass, in order."""
+    total = 0.0
+    in_dtype = w.dtype.type(0.0)
+    for i in range(w.shape[0]):
+        total += w[i]
+        in_dtype += w[i]
+    return total, in_dtype == 0.0
 
 
 @jit

@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 from fastbp import BackpropClassifier
 from fastbp.datasets import get_data_home, load_adult
 
-from .machine import gemm_peak, machine_info
+from .machine import SETTLE_SECONDS, gemm_peak, machine_info, settle
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets"
@@ -184,6 +184,7 @@ def run_task(task, settings, repeats):
         for repeat in range(repeats):
             shift = repeat % len(names)  # each goes first in turn
             for name in names[shift:] + names[:shift]:
+                settle()
                 models[name], elapsed = timed_fit(name, settings, Z_train, y_train)
                 seconds[name].append(elapsed)
     results, predictions, probabilities = {}, {}, {}
@@ -280,7 +281,9 @@ def write_markdown(path, report):
     lines += [
         "",
         "Same network, epochs, batch and random_state for both; seconds per fit "
-        f"are medians over {report['repeats']} fits each (interleaved), "
+        f"are medians over {report['repeats']} fits each (interleaved, each "
+        f"after a pause of {SETTLE_SECONDS} s: the last library's threads stop "
+        "spinning), "
         "preprocessing fitted once outside the timing, fastbp compiled before. "
         "Speed-up: that row's seconds per fit / fastbp's. fastbp trains with "
         "one BLAS thread; scikit-learn with the BLAS default, and again with "

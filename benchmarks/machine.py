@@ -10,6 +10,20 @@ from threadpoolctl import threadpool_info
 
 LIBRARIES = ("fastbp", "numpy", "numba", "scikit-learn", "torch", "jax", "jaxlib")
 
+# A pause before each timed measure. After a product, OpenBLAS's threads
+# (scikit-learn's) spin for ~0.1 s and OpenMP's (PyTorch's) a while, on the
+# cores the next measure uses: measured, fastbp's fit on the digits took
+# 70 ms right after MLPClassifier's fit, 66 ms 0.05 s after it and 45 ms
+# from 0.1 s on; a team of fastbp's threads at float32 1024 x 1 took 6.7
+# ms an epoch in rounds after scikit-learn's, 3.2 ms after JAX's.
+SETTLE_SECONDS = 0.15
+
+
+def settle():
+    """Wait :data:`SETTLE_SECONDS`, for the last library's threads to stop
+    spinning before the next measure."""
+    time.sleep(SETTLE_SECONDS)
+
 
 def cpu_name():
     """The CPU's model name, from /proc/cpuinfo where there is one."""

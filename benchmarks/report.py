@@ -39,7 +39,7 @@ from .inference import (
     median_seconds,
     prediction_rows,
 )
-from .machine import gemm_peaks, machine_info
+from .machine import SETTLE_SECONDS, gemm_peaks, machine_info, settle
 from .memory import fit_memory
 from .workload import (
     BATCH_SIZE,
@@ -105,6 +105,7 @@ def time_trainers(trainers, rounds, same_epochs=False):
     for round_ in range(rounds):
         shift = round_ % len(names)  # rotate the order from round to round
         for name in names[shift:] + names[:shift]:
+            settle()
             start = time.perf_counter()
             trainers[name].train(epochs[name])
             seconds[name].append((time.perf_counter() - start) / epochs[name])
@@ -480,7 +481,9 @@ def write_markdown(path, report):
         "relu hidden layers. Regression: one output, squared error. "
         f"Classification: {N_CLASSES} classes (the regression target cut at "
         "its deciles), softmax output, log loss (cross-entropy). Seconds per "
-        f"epoch are medians of {report['rounds']} interleaved rounds.",
+        f"epoch are medians of {report['rounds']} interleaved rounds, each "
+        f"measure after a pause of {SETTLE_SECONDS} s (the last library's "
+        "threads stop spinning).",
         "",
         "GEMM peak measured in this run (the better of NumPy's matmul, "
         "2048 x 2048, and fastbp's own product, 200 x 1024 @ 1024 and 512^3, "

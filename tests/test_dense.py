@@ -65,6 +65,31 @@ def test_dense_backward_matches_reference(dtype, name):
     naive.assert_close(delta_prev, expected, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("fan_in", [5, 64, 600])
+def test_backward_from_one_unit_matches_reference(dtype, name, fan_in):
+    """From a one-unit layer the error is an outer product; relu's f' is
+    applied in the same pass (zero where A_prev is 0 or -0, NaN kept)."""
+    rng = np.random.default_rng(4)
+    delta = rng.standard_normal((N, 1)).astype(dtype)
+    W = rng.standard_normal((fan_in, 1)).astype(dtype)
+    A_prev = naive.activate(rng.standard_normal((N, fan_in)), name).astype(dtype)
+    if name == "relu":
+        A_prev[0, :3] = [0.0, -0.0, np.nan]
+    delta_prev = np.full((N, fan_in), np.nan, dtype=dtype)
+    scratch = np.full(8, np.nan, dtype=dtype)
+    dense_backward(delta, W, A_prev, ACTIVATION_CODES[name], delta_prev, scratch, 1,
+                   solo())  # fmt: skip
+    if name == "relu":  # the same bits as the product, then zeros
+        expected = np.where(A_prev == 0, dtype(0), delta * W.T)
+        np.testing.assert_array_equal(delta_prev, expected)
+        assert not np.signbit(delta_prev[0, :2]).any()
+    else:
+        expected = naive.dense_backward(*_as64(delta, W, A_prev), name)
+        naive.assert_close(delta_prev, expected, dtype)
+
+
 def _layer_results(n, fan_in, fan_out, dtype, threads):
     """Forward, gradient and backward of one layer with ``threads`` parts."""
     rng = np.random.default_rng(3)

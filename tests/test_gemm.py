@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from fastbp import _gemm
+from fastbp._activations import IDENTITY, RELU, add_bias_and_activate
 from fastbp._gemm import (
     column_sums,
     matmul,
+    matmul_bias,
     matmul_transposed,
     matvec,
     matvec_transposed,
@@ -167,6 +169,28 @@ def test_simd_shape_forced_and_refused():
     assert simd_shape("+avx512f,+fma", "blas") is None
     with pytest.raises(ValueError, match="FASTBP_KERNELS"):
         simd_shape("+sse2", "fast")
+
+
+@pytest.mark.skipif(not _gemm.SIMD, reason="the tiles' product only")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("code", [IDENTITY, RELU], ids=["bias", "relu"])
+def test_bias_and_relu_in_the_tile_are_the_pass_after_it(dtype, shape, code):
+    """matmul_bias: the same bits as matmul, then the bias (and relu) added
+    in a pass; NaN kept, -0 kept by relu, every column edge."""
+    n, depth, m = shape
+    L, R = _operands(n, depth, m, dtype, seed=5)
+    if n * depth:
+        L[0, 0] = np.nan
+    b = np.random.default_rng(6).standard_normal(m).astype(dtype)
+    b[: m // 3] = -0.0  # products of 0 columns + (-0) stay -0
+    expected = np.full((n, m), np.nan, dtype=dtype)
+    matmul(L, R, expected)
+    add_bias_and_activate(expected, b, code)
+    C = np.full((n, m), np.nan, dtype=dtype)
+    matmul_bias(L, R, b, C, code == RELU)
+    np.testing.assert_array_equal(C, expected)
+    np.testing.assert_array_equal(np.signbit(C), np.signbit(expected))
 
 
 # Run in a fresh process per path: products, a loss gradient through the

@@ -28,6 +28,7 @@ from ._gemm import (
     matmul,
     matmul_bias,
     matmul_panels,
+    matmul_panels_relu_derivative,
     matmul_transposed,
     matvec,
     matvec_transposed,
@@ -172,10 +173,8 @@ def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads, team):
             pack_transposed(W, scratch, start, stop, width)
             if split_worthwhile(n, fan_out, fan_in):
                 if stop > start:
-                    matmul_panels(delta, scratch, delta_prev, start, stop, width)
-                    multiply_by_derivative(
-                        A_prev[:, start:stop], delta_prev[:, start:stop], code
-                    )
+                    _product_times_derivative(delta, scratch, delta_prev, start,
+                                              stop, width, A_prev, code)  # fmt: skip
                 return
             barrier(team)
         start, stop = part(n, MR, team)
@@ -183,8 +182,8 @@ def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads, team):
         delta_prev = delta_prev[start:stop]
         n = stop - start
         if fan_out > 1:
-            matmul_panels(delta, scratch, delta_prev, 0, fan_in, width)
-            multiply_by_derivative(A_prev, delta_prev, code)
+            _product_times_derivative(delta, scratch, delta_prev, 0, fan_in,
+                                      width, A_prev, code)  # fmt: skip
             return
     if fan_out == 1:
         # An outer product (e.g. back from a regression output), on which
@@ -213,9 +212,28 @@ def dense_backward(delta, W, A_prev, code, delta_prev, scratch, threads, team):
                 multiply_by_derivative(A_prev[i : i + 1], delta_prev[i : i + 1], code)
         if row_by_row:
             return
+    elif threads > 1 and split_worthwhile(n, fan_out, fan_in):
+        split_matmul_transposed(delta, W, scratch, delta_prev, threads)
+    elif SIMD:
+        width = panel_width(delta_prev)
+        check_panels(W, scratch, width)
+        pack_transposed(W, scratch, 0, fan_in, width)
+        _product_times_derivative(delta, scratch, delta_prev, 0, fan_in, width,
+                                  A_prev, code)  # fmt: skip
+        return
     else:
-        if threads > 1 and split_worthwhile(n, fan_out, fan_in):
-            split_matmul_transposed(delta, W, scratch, delta_prev, threads)
-        else:
-            matmul_transposed(delta, W, scratch, delta_prev)
+        matmul_transposed(delta, W, scratch, delta_prev)
     multiply_by_derivative(A_prev, delta_prev, code)
+
+
+@jit(inline="always")
+def _product_times_derivative(delta, panels, delta_prev, start, stop, width,
+                              A_prev, code):  # fmt: skip
+    """Columns ``start:stop`` of ``(delta @ W.T) * f'`` from W.T's panels:
+    relu's f' in the product's store, other activations' in a pass after."""
+    if code == RELU:
+        matmul_panels_relu_derivative(delta, panels, delta_prev, start, stop,
+                                      width, A_prev)  # fmt: skip
+        return
+    matmul_panels(delta, panels, delta_prev, start, stop, width)
+    multiply_by_derivative(A_prev[:, start:stop], delta_prev[:, start:stop], code)

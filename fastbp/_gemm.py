@@ -47,6 +47,7 @@ __all__ = [
     "matvec",
     "matvec_transposed",
     "matmul_panels",
+    "matmul_panels_relu_derivative",
     "pack_transposed",
     "panel_width",
     "simd_shape",
@@ -264,7 +265,11 @@ def _nn_codegen(rows, vectors, mask_all=False, ones=False, epilogue=None):
     ``s + x`` rounded once, as an addition). With ``epilogue`` ("bias" or
     "relu"), two more arguments ``b, b_off``: each sum gets ``b[b_off + j]``
     added before it is stored ("relu": then 0 where the result is below 0,
-    as ``_activations.add_bias_and_activate``'s, to the bit)."""
+    as ``_activations.add_bias_and_activate``'s, to the bit). With
+    "relu_derivative", three more, ``A, a_off, a_ld`` (an array laid out as
+    C, from element ``a_off``, rows ``a_ld`` apart): each sum is stored as
+    0 where A's element is 0 (relu's f', as
+    ``_activations.multiply_by_derivative``'s, to the bit)."""
 
     def codegen(context, builder, signature, args):
         (L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld, depth,
@@ -299,7 +304,10 @@ def _nn_codegen(rows, vectors, mask_all=False, ones=False, epilogue=None):
             return new
 
         acc = e.counted_loop(depth, [e.zero] * (rows * vectors), body)
-        if epilogue is not None:
+        if epilogue == "relu_derivative":
+            a_data = _data(context, builder, signature.args[13], args[13])
+            a_off, a_ld = args[14], args[15]
+        elif epilogue is not None:
             b_data = _data(context, builder, signature.args[13], args[13])
             bias = [e.load(b_data, builder.add(args[14], e.i64(v * lanes)), masks[v])
                     for v in range(vectors)]  # fmt: skip
@@ -311,7 +319,13 @@ def _nn_codegen(rows, vectors, mask_all=False, ones=False, epilogue=None):
             with builder.if_then(builder.icmp_signed("<", e.i64(r), valid_rows)):
                 c_row = builder.add(c_off, builder.mul(e.i64(r), c_ld))
                 for v in range(vectors):
-                    e.store(acc[r * vectors + v], c_data,
+                    value = acc[r * vectors + v]
+                    if epilogue == "relu_derivative":  # 0 where A == 0 (or -0)
+                        a_row = builder.add(a_off, builder.mul(e.i64(r), a_ld))
+                        a = e.load(a_data, builder.add(a_row, e.i64(v * lanes)), masks[v])
+                        value = builder.select(builder.fcmp_ordered("==", a, e.zero),
+                                               e.zero, value)  # fmt: skip
+                    e.store(value, c_data,
                             builder.add(c_row, e.i64(v * lanes)), masks[v])  # fmt: skip
         return context.get_dummy_value()
 
@@ -373,6 +387,26 @@ def _nn_epilogue_tile(vectors, epilogue):
 
 
 _bias1, _bias2, _bias3, _bias4 = (_nn_epilogue_tile(v, "bias") for v in range(1, 5))
+
+
+def _nn_derivative_tile(vectors):
+    """:func:`_nn_tile`'s tile of ``MR`` rows that stores 0 where ``A`` is 0
+    (relu's f'): ``tile(L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld,
+    depth, valid_rows, columns, A, a_off, a_ld)``."""
+
+    @intrinsic
+    def tile(typingctx, L, l_off, l_rs, l_cs, R, r_off, r_ld, C, c_off, c_ld,
+             depth, valid_rows, columns, A, a_off, a_ld):  # fmt: skip
+        if _float_arrays(L, R, A, C) is None:
+            return None
+        i = types.int64
+        signature = types.void(L, i, i, i, R, i, i, C, i, i, i, i, i, A, i, i)
+        return signature, _nn_codegen(MR, vectors, epilogue="relu_derivative")
+
+    return tile
+
+
+_step1, _step2, _step3, _step4 = (_nn_derivative_tile(v) for v in range(1, 5))
 _relu1, _relu2, _relu3, _relu4 = (_nn_epilogue_tile(v, "relu") for v in range(1, 5))
 # One row: a vector-matrix product, ``x @ R`` (the weight gradient of a
 # one-unit layer, ``delta.T @ A``), without the MR - 1 repeated rows, with
@@ -821,6 +855,34 @@ def matmul_panels(L, panels, C, start, stop, width):
     depth = L.shape[1]
     for j0 in range(start, stop, width):
         _column_tile(L, panels, j0 * depth, width, C, j0, min(width, stop - j0))
+
+
+@jit
+def matmul_panels_relu_derivative(L, panels, C, start, stop, width, A):
+    """:func:`matmul_panels`, each element stored as 0 where ``A`` (laid out
+    as C) is 0: ``(L @ R) * relu'`` given relu's output A, in one pass (the
+    same bits as :func:`matmul_panels` followed by
+    ``_activations.multiply_by_derivative``)."""
+    n, depth = L.shape
+    size = C.itemsize
+    lanes = _lanes(C)
+    l_rs, l_cs = L.strides[0] // size, L.strides[1] // size
+    c_ld, a_ld = C.strides[0] // size, A.strides[0] // size
+    for j0 in range(start, stop, width):
+        columns = min(width, stop - j0)
+        vectors = (columns + lanes - 1) // lanes
+        for i0 in range(0, n, MR):
+            tile = (L, i0 * l_rs, l_rs, l_cs, panels, j0 * depth, width, C,
+                    i0 * c_ld + j0, c_ld, depth, min(MR, n - i0), columns, A,
+                    i0 * a_ld + j0, a_ld)  # fmt: skip
+            if vectors == 4:
+                _step4(*tile)
+            elif vectors == 3:
+                _step3(*tile)
+            elif vectors == 2:
+                _step2(*tile)
+            else:
+                _step1(*tile)
 
 
 @jit

@@ -11,11 +11,18 @@ import numpy as np
 import pytest
 
 from fastbp import _gemm
-from fastbp._activations import IDENTITY, RELU, add_bias_and_activate
+from fastbp._activations import (
+    IDENTITY,
+    RELU,
+    add_bias_and_activate,
+    multiply_by_derivative,
+)
 from fastbp._gemm import (
     column_sums,
     matmul,
     matmul_bias,
+    matmul_panels,
+    matmul_panels_relu_derivative,
     matmul_transposed,
     matvec,
     matvec_transposed,
@@ -189,6 +196,30 @@ def test_bias_and_relu_in_the_tile_are_the_pass_after_it(dtype, shape, code):
     add_bias_and_activate(expected, b, code)
     C = np.full((n, m), np.nan, dtype=dtype)
     matmul_bias(L, R, b, C, code == RELU)
+    np.testing.assert_array_equal(C, expected)
+    np.testing.assert_array_equal(np.signbit(C), np.signbit(expected))
+
+
+@pytest.mark.skipif(not _gemm.SIMD, reason="the tiles' product only")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_relu_derivative_in_the_tile_is_the_pass_after_it(dtype, shape):
+    """matmul_panels_relu_derivative: matmul_panels's bits, then 0 where A
+    is 0 or -0 (relu's f'), as multiply_by_derivative; NaN in A kept."""
+    n, depth, m = shape  # L (n, depth) @ W.T, W (m, depth)
+    rng = np.random.default_rng(7)
+    L = rng.standard_normal((n, depth)).astype(dtype)
+    W = rng.standard_normal((m, depth)).astype(dtype)
+    A = np.maximum(rng.standard_normal((n, m)), 0).astype(dtype)
+    A.ravel()[:3] = [np.nan, -0.0, 0.0][: A.size]
+    width = _gemm.panel_width(A)
+    panels = np.full((m + width) * depth, np.nan, dtype=dtype)
+    pack_transposed(W, panels, 0, m, width)
+    expected = np.full((n, m), np.nan, dtype=dtype)
+    matmul_panels(L, panels, expected, 0, m, width)
+    multiply_by_derivative(A, expected, RELU)
+    C = np.full((n, m), np.nan, dtype=dtype)
+    matmul_panels_relu_derivative(L, panels, C, 0, m, width, A)
     np.testing.assert_array_equal(C, expected)
     np.testing.assert_array_equal(np.signbit(C), np.signbit(expected))
 

@@ -92,14 +92,14 @@ def backprop(
     0 computes the loss and the output error, and returns the loss (the
     others return 0).
     """
-    return weighed_backprop(
+    return weighted_backprop(
         params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch,
         Y, w, weight_total(w[:n_rows]), n_rows, output_scale, threads, team,
     )  # fmt: skip
 
 
 @jit
-def weighed_backprop(
+def weighted_backprop(
     params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch, Y, w,
     weight_sum, n_rows, output_scale, threads, team,
 ):  # fmt: skip
@@ -263,7 +263,7 @@ def run_epoch(
             # the weights before any gathers the next batch's.
             barrier(team)
             continue
-        loss = weighed_backprop(
+        loss = weighted_backprop(
             params, grad, network, alpha, loss_spec, inputs, acts, deltas, scratch,
             Y_batch[:n_rows], w_batch[:n_rows], weight_sum, n_rows, 1.0, threads,
             team,
